@@ -1,0 +1,18 @@
+"""Test settings: fast hashing, isolated file storage; the database comes from DATABASE_URL."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DOCUMENT_ROOT = Path(tempfile.mkdtemp(prefix="lotse-test-docs-"))
+ALLOWED_HOSTS = ["*"]
+AXES_ENABLED = os.environ.get("LOTSE_TEST_AXES", "1") == "1"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

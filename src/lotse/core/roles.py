@@ -1,0 +1,56 @@
+"""Roles (DESIGN §2) and what each may do.
+
+Roles are held per membership in an organisation, never globally. This table is
+the single place that maps a role to permissions; views ask `has_perm`, and a
+test walks every view × role (tests/test_permissions_matrix.py).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CASE_MANAGER = "case_manager", _("Case manager")
+    PARTNER_STAFF = "partner_staff", _("Partner agency staff")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    COORDINATOR = "coordinator", _("Coordinator")
+    ANALYST = "analyst", _("Analyst")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    ORG_ADMIN = "org_admin", _("Organisation administrator")
+    SYSADMIN = "sysadmin", _("System administrator")
+
+
+class Perm:
+    """Permission names. Case data permissions still need the case to be in scope."""
+
+    CASE_VIEW = "case.view"  # see persons/cases in scope (lead org or case team)
+    CASE_CREATE = "case.create"  # register a person and open a case for the acting org
+    CASE_EDIT = "case.edit"  # phase, person master data, timelines, intake, plan, team
+    CASE_CONTRIBUTE = "case.contribute"  # appointments, notes, documents, follow-ups
+    GUIDE_EDIT = "guide.edit"  # interview guides of the organisation
+    API_TOKEN = "api.token"  # create personal API tokens
+
+
+CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.CASE_MANAGER: frozenset(
+        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN}
+    ),
+    Role.TEAM_LEAD: frozenset(
+        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN}
+    ),
+    Role.PARTNER_STAFF: frozenset({Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN}),
+    # Coordinators, analysts and administrators see no personal case data (DESIGN §2).
+    Role.COORDINATOR: frozenset({Perm.API_TOKEN}),
+    Role.ANALYST: frozenset({Perm.API_TOKEN}),
+    Role.VOLUNTEER: frozenset(),
+    Role.ORG_ADMIN: frozenset({Perm.GUIDE_EDIT, Perm.API_TOKEN}),
+    Role.SYSADMIN: frozenset({Perm.GUIDE_EDIT}),
+}
+
+
+def role_has_perm(role: str, perm: str) -> bool:
+    return perm in ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,58 @@
+"""Reads of person data, scoped to what the acting membership may see, and logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lotse.core.models import AccessAction, Membership
+from lotse.core.services import access_log_record
+from lotse.privacy.access import visible_persons
+from lotse.privacy.categories import Category
+
+from .models import Person
+from .names import similarity
+
+DUPLICATE_THRESHOLD = 80.0
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    person: Person
+    score: float
+    matched_name: str
+
+
+def person_duplicate_candidates(
+    *,
+    actor: Membership,
+    family_name: str,
+    given_names: str,
+    birth_date: dt.date,
+    other_names: Sequence[tuple[str, str]] = (),
+) -> list[DuplicateCandidate]:
+    """Persons in the actor's scope with the same birth date and a similar name in any
+    spelling. Persons outside the scope are never offered: that would disclose them."""
+    wanted = [f"{given_names} {family_name}"] + [f"{g} {f}" for f, g in other_names]
+    candidates = (
+        visible_persons(actor).filter(birth_date=birth_date).prefetch_related("other_names")
+    )
+    found: list[DuplicateCandidate] = []
+    for person in candidates:
+        theirs = [person.full_name] + [str(n) for n in person.other_names.all()]
+        best, best_name = 0.0, ""
+        for mine in wanted:
+            for name in theirs:
+                score = similarity(mine, name)
+                if score > best:
+                    best, best_name = score, name
+        if best >= DUPLICATE_THRESHOLD:
+            found.append(DuplicateCandidate(person=person, score=best, matched_name=best_name))
+    found.sort(key=lambda c: -c.score)
+    if found:
+        access_log_record(
+            actor=actor, action=AccessAction.LIST, person_ids=[c.person.pk for c in found],
+            categories=[Category.MASTER], basis="duplicate_check", object_type="person",
+        )
+    return found

@@ -1,0 +1,118 @@
+"""factory-boy factories for tests. Names are synthetic; no real personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from lotse.casework import models as cw
+from lotse.core import models as core
+from lotse.people import models as people
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = core.District
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"district-{n}")
+    name = factory.Sequence(lambda n: f"Stadtteil {n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = core.Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    short_name = factory.Sequence(lambda n: f"Org{n}")
+    org_type = core.OrganisationType.KI
+    legal_domains = factory.LazyFunction(lambda: ["aufenthg"])
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = core.User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Nutzer{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-123")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = core.Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = "case_manager"
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.Person
+
+    family_name = factory.Sequence(lambda n: f"Testperson{n}")
+    given_names = "Amir"
+    birth_date = dt.date(2003, 5, 17)
+    gender = "male"
+    nationality = "SY"
+    search_text = factory.LazyAttribute(
+        lambda o: __import__("lotse.people.names", fromlist=["search_keys"]).search_keys(
+            f"{o.given_names} {o.family_name}"
+        )
+    )
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cw.Case
+        skip_postgeneration_save = True
+
+    person = factory.SubFactory(PersonFactory)
+    lead_organisation = factory.SubFactory(OrganisationFactory)
+    case_manager = factory.SubFactory(UserFactory)
+    phase = "intake"
+    opened_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+
+    @factory.post_generation
+    def plan(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            cw.IntegrationPlan.objects.get_or_create(case=obj)
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cw.CaseTeamMember
+
+    case = factory.SubFactory(CaseFactory)
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    team_role = "Ansprechpartner:in"
+
+
+class ResidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.ResidenceStatusPeriod
+
+    person = factory.SubFactory(PersonFactory)
+    status = "gestattung"
+    valid_from = dt.date(2023, 1, 1)
+
+
+class BenefitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = people.BenefitPeriod
+
+    person = factory.SubFactory(PersonFactory)
+    regime = "asylblg_3"
+    valid_from = dt.date(2023, 1, 1)
