@@ -16,6 +16,7 @@ from django.utils import timezone
 from lotse.core.models import AccessAction, Membership
 from lotse.core.roles import Perm
 from lotse.core.services import access_log_record
+from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.names import fold, skeleton
 from lotse.privacy.access import Basis, visible_cases
@@ -65,6 +66,7 @@ class CaseFilters:
     status: str = ""
     organisation_id: int | None = None
     phase: str = ""
+    manager_id: int | None = None
     include_closed: bool = False
 
 
@@ -82,6 +84,8 @@ def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySe
             Q(lead_organisation_id=filters.organisation_id)
             | Q(team__organisation_id=filters.organisation_id, team__removed_at__isnull=True)
         ).distinct()
+    if filters.manager_id:
+        qs = qs.filter(case_manager_id=filters.manager_id)
     if filters.phase:
         qs = qs.filter(phase=filters.phase)
     elif not filters.include_closed:
@@ -96,6 +100,9 @@ def case_list(*, actor: Membership | None, filters: CaseFilters, page: int = 1) 
     paginator = Paginator(qs, settings.LOTSE_PAGE_SIZE)
     result = paginator.get_page(page)
     rows = list(result.object_list)
+    labels = dict(ResidenceStatus.choices)
+    for row in rows:
+        row.status_label = labels.get(row.current_status, "")  # type: ignore[attr-defined]
     result.object_list = rows
     if actor is not None and rows:
         access_log_record(

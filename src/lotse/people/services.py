@@ -145,6 +145,11 @@ def _copy(entry: T, **changes: Any) -> T:
     return model(**data)
 
 
+def _check_dates(entry: TimelineEntry) -> None:
+    if entry.valid_to and entry.valid_from and entry.valid_to < entry.valid_from:
+        raise ValidationError({"valid_to": _("The end lies before the start.")})
+
+
 def _save_entry(entry: TimelineEntry) -> None:
     entry.full_clean(validate_unique=False, validate_constraints=True)
     entry.save()
@@ -156,6 +161,7 @@ def _timeline_add(
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=person.pk).first()
         new = model(person=person, recorded_by=actor.user, **values)
+        _check_dates(new)
         new.full_clean(validate_constraints=True)
         current = _current(model, person)
         clashes = _overlaps(current, new.valid_from, new.valid_to)
@@ -207,6 +213,7 @@ def _timeline_correct(
         new.recorded_by = actor.user
         new.correction_reason = reason.strip()
         new.is_retraction = retract
+        _check_dates(new)
         new.full_clean(validate_constraints=True)
         if not retract:
             others = [e for e in _current(model, entry.person) if e.pk != entry.pk]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_countries",
     "axes",
     "lotse.core",
@@ -63,6 +64,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "lotse.config.urls"
+FORM_RENDERER = "lotse.core.forms.LotseFormRenderer"
 WSGI_APPLICATION = "lotse.config.wsgi.application"
 
 TEMPLATES = [
