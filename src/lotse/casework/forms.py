@@ -293,7 +293,7 @@ class NoteForm(ModelForm):
 
 
 class DocumentForm(ModelForm):
-    upload = forms.FileField(
+    file = forms.FileField(
         label=_("File"), help_text=_("PDF, JPEG or PNG, at most 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )

@@ -91,7 +91,9 @@ class CaseTeamMember(models.Model):
     )
     team_role = models.CharField(_("role in the case"), max_length=120)
     added_at = models.DateTimeField(auto_now_add=True)
-    added_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    added_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -158,7 +160,9 @@ class Intake(models.Model):
     of the guide do not change what was recorded."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="intakes")
-    guide = models.ForeignKey(InterviewGuide, null=True, on_delete=models.SET_NULL, related_name="+")
+    guide = models.ForeignKey(
+        InterviewGuide, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     conducted_on = models.DateField(_("conducted on"))
     conducted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     interpreter_language = models.CharField(_("interpreter for"), max_length=8, blank=True)
@@ -412,7 +416,9 @@ class FollowUp(models.Model):
     )
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    done_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    done_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

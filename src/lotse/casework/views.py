@@ -541,7 +541,7 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     def save(actor: Membership, case: Case, form: Any) -> None:
         services.document_upload(actor=actor, case=case, doc_type=form.cleaned_data["doc_type"],
-                                 title=form.cleaned_data["title"], upload=form.cleaned_data["upload"])
+                                 title=form.cleaned_data["title"], upload=form.cleaned_data["file"])
 
     return case_form(
         request, pk, perm=Perm.CASE_CONTRIBUTE, save=save, anchor="documents",
