@@ -49,12 +49,11 @@ typecheck: install
 
 check: lint typecheck test
 
-## Refresh the German catalogue after changing source strings.
+## Refresh the German catalogue after changing source strings (needs GNU gettext).
 messages: install
-	cd src/lotse && ../../$(BIN)/django-admin makemessages -l de --settings=lotse.config.settings.dev \
-		--ignore='migrations/*' && ../../$(BIN)/django-admin makemessages -d djangojs -l de \
-		--settings=lotse.config.settings.dev || true
-	$(BIN)/lotse compilemessages_py
+	cd src/lotse && ../../$(BIN)/django-admin makemessages -l de --no-obsolete \
+		--settings=lotse.config.settings.dev --ignore='migrations/*'
+	msgfmt --check -o src/lotse/locale/de/LC_MESSAGES/django.mo src/lotse/locale/de/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) node_modules var/test-*

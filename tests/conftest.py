@@ -58,20 +58,32 @@ class World:
 @pytest.fixture
 def world(db) -> World:
     lead = OrganisationFactory(name="KI Lotsenstadt", short_name="KI", org_type="ki")
-    partner = OrganisationFactory(name="Jobcenter Lotsenstadt", short_name="JC", org_type="jobcenter")
-    other = OrganisationFactory(name="Ausländerbehörde", short_name="ABH", org_type="auslaenderbehoerde")
+    partner = OrganisationFactory(
+        name="Jobcenter Lotsenstadt", short_name="JC", org_type="jobcenter"
+    )
+    other = OrganisationFactory(
+        name="Ausländerbehörde", short_name="ABH", org_type="auslaenderbehoerde"
+    )
     cm = MembershipFactory(organisation=lead, role=Role.CASE_MANAGER, user__username="cm")
     case = CaseFactory(
-        lead_organisation=lead, case_manager=cm.user, person__family_name="Haddad",
+        lead_organisation=lead,
+        case_manager=cm.user,
+        person__family_name="Haddad",
         person__given_names="Mohammed",
     )
     ResidenceFactory(person=case.person, status="duldung")
-    partner_staff = MembershipFactory(organisation=partner, role=Role.PARTNER_STAFF, user__username="jc")
+    partner_staff = MembershipFactory(
+        organisation=partner, role=Role.PARTNER_STAFF, user__username="jc"
+    )
     TeamMemberFactory(case=case, user=partner_staff.user, organisation=partner)
     foreign_cm = MembershipFactory(organisation=other, role=Role.CASE_MANAGER, user__username="abh")
-    foreign_case = CaseFactory(lead_organisation=other, case_manager=foreign_cm.user,
-                               person__family_name="Rahimi", person__given_names="Zahra",
-                               person__gender="female")
+    foreign_case = CaseFactory(
+        lead_organisation=other,
+        case_manager=foreign_cm.user,
+        person__family_name="Rahimi",
+        person__given_names="Zahra",
+        person__gender="female",
+    )
     return World(
         lead=lead,
         partner=partner,
@@ -83,11 +95,17 @@ def world(db) -> World:
             organisation=partner, role=Role.PARTNER_STAFF, user__username="jc2"
         ),
         outsider=foreign_cm,
-        coordinator=MembershipFactory(organisation=lead, role=Role.COORDINATOR, user__username="coord"),
+        coordinator=MembershipFactory(
+            organisation=lead, role=Role.COORDINATOR, user__username="coord"
+        ),
         analyst=MembershipFactory(organisation=lead, role=Role.ANALYST, user__username="analyst"),
         volunteer=MembershipFactory(organisation=lead, role=Role.VOLUNTEER, user__username="vol"),
-        org_admin=MembershipFactory(organisation=lead, role=Role.ORG_ADMIN, user__username="oadmin"),
-        sysadmin=MembershipFactory(organisation=lead, role=Role.SYSADMIN, user__username="sysadmin"),
+        org_admin=MembershipFactory(
+            organisation=lead, role=Role.ORG_ADMIN, user__username="oadmin"
+        ),
+        sysadmin=MembershipFactory(
+            organisation=lead, role=Role.SYSADMIN, user__username="sysadmin"
+        ),
         case=case,
         foreign_case=foreign_case,
     )

@@ -43,7 +43,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-123")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -85,7 +85,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     opened_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
 
     @factory.post_generation
-    def plan(obj, create, extracted, **kwargs):  # noqa: N805
+    def plan(obj, create, extracted, **kwargs):
         if create:
             cw.IntegrationPlan.objects.get_or_create(case=obj)
 

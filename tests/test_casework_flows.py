@@ -57,8 +57,12 @@ def test_register_opens_case_led_by_acting_org(world, as_member):
 
 def test_register_warns_about_duplicates_and_needs_confirmation(world, as_member):
     client = as_member(world.case_manager)
-    data = dict(REGISTER, family_name="Hadad", given_names="Muhammad",
-                birth_date=world.case.person.birth_date.isoformat())
+    data = dict(
+        REGISTER,
+        family_name="Hadad",
+        given_names="Muhammad",
+        birth_date=world.case.person.birth_date.isoformat(),
+    )
     response = client.post(reverse("casework:register"), data)
     assert response.status_code == 200
     body = response.content.decode()
@@ -92,39 +96,73 @@ def test_main_path_assessment_goal_step_appointment(world, as_member):
     client = as_member(world.case_manager)
     pk = world.case.pk
     need = NeedType.objects.get(code="deutsch_b1")
-    r = client.post(reverse("casework:assessment_new", args=[pk]), {
-        "assessed_on": timezone.localdate().isoformat(), "summary": "Motiviert",
-        "life_domain": "language", "kind": "need", "description": "B1 für Ausbildung",
-        "need_type": need.pk, "priority": "high"})
+    r = client.post(
+        reverse("casework:assessment_new", args=[pk]),
+        {
+            "assessed_on": timezone.localdate().isoformat(),
+            "summary": "Motiviert",
+            "life_domain": "language",
+            "kind": "need",
+            "description": "B1 für Ausbildung",
+            "need_type": need.pk,
+            "priority": "high",
+        },
+    )
     assert r.status_code == 302
     assessment = Assessment.objects.get(case=world.case)
     assert assessment.items.get().need_type == need
-    r = client.post(reverse("casework:goal_new", args=[pk]), {
-        "life_domain": "work", "title": "Ausbildung zur Pflegefachkraft beginnen",
-        "target_date": (timezone.localdate() + dt.timedelta(days=200)).isoformat()})
+    r = client.post(
+        reverse("casework:goal_new", args=[pk]),
+        {
+            "life_domain": "work",
+            "title": "Ausbildung zur Pflegefachkraft beginnen",
+            "target_date": (timezone.localdate() + dt.timedelta(days=200)).isoformat(),
+        },
+    )
     assert r.status_code == 302
     goal = world.case.plan.goals.get()
-    r = client.post(reverse("casework:step_new", args=[pk, goal.pk]), {
-        "title": "Bewerbungsunterlagen erstellen", "responsible_organisation": world.partner.pk,
-        "due_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat()})
+    r = client.post(
+        reverse("casework:step_new", args=[pk, goal.pk]),
+        {
+            "title": "Bewerbungsunterlagen erstellen",
+            "responsible_organisation": world.partner.pk,
+            "due_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+        },
+    )
     assert r.status_code == 302
-    r = client.post(reverse("casework:appointment_new", args=[pk]), {
-        "starts_at": (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
-        "purpose": "Beratung Ausbildung", "organisation": world.lead.pk, "status": "planned"})
+    r = client.post(
+        reverse("casework:appointment_new", args=[pk]),
+        {
+            "starts_at": (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            "purpose": "Beratung Ausbildung",
+            "organisation": world.lead.pk,
+            "status": "planned",
+        },
+    )
     assert r.status_code == 302
     world.case.refresh_from_db()
     assert world.case.phase == "planning"
     body = client.get(reverse("casework:detail", args=[pk])).content.decode()
-    for text in ("B1 für Ausbildung", "Ausbildung zur Pflegefachkraft beginnen",
-                 "Bewerbungsunterlagen erstellen", "Beratung Ausbildung"):
+    for text in (
+        "B1 für Ausbildung",
+        "Ausbildung zur Pflegefachkraft beginnen",
+        "Bewerbungsunterlagen erstellen",
+        "Beratung Ausbildung",
+    ):
         assert text in body
 
 
 def test_need_without_type_or_priority_is_rejected_at_the_field(world, as_member):
     client = as_member(world.case_manager)
-    r = client.post(reverse("casework:assessment_new", args=[world.case.pk]), {
-        "assessed_on": timezone.localdate().isoformat(), "life_domain": "language",
-        "kind": "need", "description": "x"})
+    r = client.post(
+        reverse("casework:assessment_new", args=[world.case.pk]),
+        {
+            "assessed_on": timezone.localdate().isoformat(),
+            "life_domain": "language",
+            "kind": "need",
+            "description": "x",
+        },
+    )
     assert r.status_code == 422
     body = r.content.decode()
     assert 'id="id_need_type_error"' in body and 'id="id_priority_error"' in body
@@ -136,12 +174,22 @@ def test_plan_agreement_versions_are_kept(world, as_member):
     goal = services.plan_goal_add(actor=actor, case=case, life_domain="language", title="B1")
     client = as_member(actor)
     today = timezone.localdate().isoformat()
-    assert client.post(reverse("casework:plan_agree", args=[case.pk]), {"agreed_on": today}).status_code == 302
+    assert (
+        client.post(
+            reverse("casework:plan_agree", args=[case.pk]), {"agreed_on": today}
+        ).status_code
+        == 302
+    )
     # Same plan, same day again: a duplicate submission is refused.
     r = client.post(reverse("casework:plan_agree", args=[case.pk]), {"agreed_on": today})
     assert r.status_code == 422
     services.plan_goal_update(actor=actor, goal=goal, title="B2")
-    assert client.post(reverse("casework:plan_agree", args=[case.pk]), {"agreed_on": today}).status_code == 302
+    assert (
+        client.post(
+            reverse("casework:plan_agree", args=[case.pk]), {"agreed_on": today}
+        ).status_code
+        == 302
+    )
     versions = list(PlanVersion.objects.filter(plan__case=case).order_by("number"))
     assert [v.number for v in versions] == [1, 2]
     assert versions[0].snapshot["goals"][0]["title"] == "B1"
@@ -153,9 +201,14 @@ def test_plan_agreement_versions_are_kept(world, as_member):
 
 def test_note_visibility_between_organisations(world, as_member):
     services.note_create(actor=world.case_manager, case=world.case, text="Nur für KI")
-    services.note_create(actor=world.case_manager, case=world.case, text="Für das Team",
-                         visibility="case_team")
-    body = as_member(world.partner_staff).get(reverse("casework:detail", args=[world.case.pk])).content.decode()
+    services.note_create(
+        actor=world.case_manager, case=world.case, text="Für das Team", visibility="case_team"
+    )
+    body = (
+        as_member(world.partner_staff)
+        .get(reverse("casework:detail", args=[world.case.pk]))
+        .content.decode()
+    )
     assert "Für das Team" in body and "Nur für KI" not in body
 
 
@@ -171,7 +224,10 @@ def test_duplicate_note_submission_is_refused(world, as_member):
 def test_partner_can_contribute_but_not_edit(world, as_member):
     client = as_member(world.partner_staff)
     pk = world.case.pk
-    r = client.post(reverse("casework:note_new", args=[pk]), {"text": "Bewerbung läuft", "visibility": "case_team"})
+    r = client.post(
+        reverse("casework:note_new", args=[pk]),
+        {"text": "Bewerbung läuft", "visibility": "case_team"},
+    )
     assert r.status_code == 302
     r = client.post(reverse("casework:goal_new", args=[pk]), {"life_domain": "work", "title": "x"})
     assert r.status_code == 403
@@ -181,9 +237,13 @@ def test_partner_can_contribute_but_not_edit(world, as_member):
 def test_outsider_posts_change_nothing(world, as_member):
     client = as_member(world.outsider)
     pk = world.case.pk
-    r = client.post(reverse("casework:note_new", args=[pk]), {"text": "x", "visibility": "case_team"})
+    r = client.post(
+        reverse("casework:note_new", args=[pk]), {"text": "x", "visibility": "case_team"}
+    )
     assert r.status_code == 404
-    r = client.post(reverse("casework:phase", args=[pk]), {"phase": "closed", "closing_reason": "other"})
+    r = client.post(
+        reverse("casework:phase", args=[pk]), {"phase": "closed", "closing_reason": "other"}
+    )
     assert r.status_code == 404
     world.case.refresh_from_db()
     assert world.case.phase == "intake" and not Note.objects.exists()
@@ -192,19 +252,38 @@ def test_outsider_posts_change_nothing(world, as_member):
 def test_timeline_new_and_correct_through_pages(world, as_member):
     client = as_member(world.case_manager)
     pk = world.case.pk
-    r = client.post(reverse("casework:residence_new", args=[pk]), {
-        "status": "ausbildungsduldung", "valid_from": "2025-08-01", "work_permission": "allowed"})
+    r = client.post(
+        reverse("casework:residence_new", args=[pk]),
+        {"status": "ausbildungsduldung", "valid_from": "2025-08-01", "work_permission": "allowed"},
+    )
     assert r.status_code == 302
-    r = client.post(reverse("casework:residence_new", args=[pk]), {
-        "status": "ae_16g", "valid_from": "2025-01-01", "valid_to": "2025-12-31", "work_permission": "allowed"})
+    r = client.post(
+        reverse("casework:residence_new", args=[pk]),
+        {
+            "status": "ae_16g",
+            "valid_from": "2025-01-01",
+            "valid_to": "2025-12-31",
+            "work_permission": "allowed",
+        },
+    )
     assert r.status_code == 422 and 'id="id_valid_from_error"' in r.content.decode()
-    r = client.post(reverse("casework:residence_new", args=[pk]), {
-        "status": "nonsense", "valid_from": "2026-01-01", "work_permission": "allowed"})
+    r = client.post(
+        reverse("casework:residence_new", args=[pk]),
+        {"status": "nonsense", "valid_from": "2026-01-01", "work_permission": "allowed"},
+    )
     assert r.status_code == 422 and 'id="id_status_error"' in r.content.decode()
-    current = ResidenceStatusPeriod.objects.get(person=world.case.person, status="ausbildungsduldung")
-    r = client.post(reverse("casework:residence_correct", args=[pk, current.pk]), {
-        "status": "ausbildungsduldung", "valid_from": "2025-09-01", "work_permission": "allowed",
-        "correction_reason": "Datum laut Bescheid"})
+    current = ResidenceStatusPeriod.objects.get(
+        person=world.case.person, status="ausbildungsduldung"
+    )
+    r = client.post(
+        reverse("casework:residence_correct", args=[pk, current.pk]),
+        {
+            "status": "ausbildungsduldung",
+            "valid_from": "2025-09-01",
+            "work_permission": "allowed",
+            "correction_reason": "Datum laut Bescheid",
+        },
+    )
     assert r.status_code == 302
     body = client.get(reverse("casework:detail", args=[pk])).content.decode()
     assert "Datum laut Bescheid" in body
@@ -229,10 +308,17 @@ def test_intake_from_guide(world, as_member):
     r = client.post(url, {"conducted_on": timezone.localdate().isoformat()})
     assert r.status_code == 422  # required questions unanswered
     assert not Intake.objects.exists()
-    r = client.post(url, {
-        "conducted_on": timezone.localdate().isoformat(), "school_years": "9",
-        "school_certificate": "Mittelschule / 9–10 Jahre", "goals_short": "Ausbildung finden",
-        "support_needs": ["Deutsch lernen", "Ausbildung"], "certificate_documents": "yes"})
+    r = client.post(
+        url,
+        {
+            "conducted_on": timezone.localdate().isoformat(),
+            "school_years": "9",
+            "school_certificate": "Mittelschule / 9–10 Jahre",
+            "goals_short": "Ausbildung finden",
+            "support_needs": ["Deutsch lernen", "Ausbildung"],
+            "certificate_documents": "yes",
+        },
+    )
     assert r.status_code == 302, r.content.decode()[:3000]
     intake = Intake.objects.get()
     answers = {a["key"]: a["value"] for a in intake.answers}
@@ -245,7 +331,9 @@ def test_intake_from_guide(world, as_member):
 def test_document_upload_checks_content_and_size(world, as_member):
     client = as_member(world.case_manager)
     url = reverse("casework:document_upload", args=[world.case.pk])
-    fake = SimpleUploadedFile("bescheid.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    fake = SimpleUploadedFile(
+        "bescheid.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf"
+    )
     r = client.post(url, {"doc_type": "asylbescheid", "title": "Bescheid", "file": fake})
     assert r.status_code == 422 and 'id="id_file_error"' in r.content.decode()
     good = SimpleUploadedFile("bescheid.pdf", PDF, content_type="application/octet-stream")
@@ -264,8 +352,12 @@ def test_document_upload_checks_content_and_size(world, as_member):
 
 def test_document_download_is_scoped_and_logged(world, as_member):
     doc = services.document_upload(
-        actor=world.case_manager, case=world.case, doc_type="zeugnis", title="Zeugnis",
-        upload=SimpleUploadedFile("z.pdf", PDF))
+        actor=world.case_manager,
+        case=world.case,
+        doc_type="zeugnis",
+        title="Zeugnis",
+        upload=SimpleUploadedFile("z.pdf", PDF),
+    )
     url = reverse("casework:document_download", args=[world.case.pk, doc.pk])
     r = as_member(world.partner_staff).get(url)
     assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
@@ -279,18 +371,23 @@ def test_document_download_is_scoped_and_logged(world, as_member):
 
 
 def test_followup_done_with_htmx_returns_fragment(world, as_member):
-    followup = services.followup_create(actor=world.case_manager, case=world.case, title="Pass prüfen",
-                                        due_on=timezone.localdate())
+    followup = services.followup_create(
+        actor=world.case_manager, case=world.case, title="Pass prüfen", due_on=timezone.localdate()
+    )
     client = as_member(world.case_manager)
-    r = client.post(reverse("casework:followup_done", args=[world.case.pk, followup.pk]),
-                    HTTP_HX_REQUEST="true")
+    r = client.post(
+        reverse("casework:followup_done", args=[world.case.pk, followup.pk]), HTTP_HX_REQUEST="true"
+    )
     assert r.status_code == 200 and b"<li" in r.content and b"<html" not in r.content
     followup.refresh_from_db()
     assert followup.done_by == world.case_manager.user
     # Another organisation's staff cannot tick it off.
-    f2 = services.followup_create(actor=world.case_manager, case=world.case, title="Zweite",
-                                  due_on=timezone.localdate())
-    r = as_member(world.partner_staff).post(reverse("casework:followup_done", args=[world.case.pk, f2.pk]))
+    f2 = services.followup_create(
+        actor=world.case_manager, case=world.case, title="Zweite", due_on=timezone.localdate()
+    )
+    r = as_member(world.partner_staff).post(
+        reverse("casework:followup_done", args=[world.case.pk, f2.pk])
+    )
     assert r.status_code == 403
     assert FollowUp.objects.get(pk=f2.pk).done_at is None
 
@@ -312,11 +409,19 @@ def test_case_list_htmx_partial_and_filters(world, as_member):
 
 def test_appointment_update_by_other_org_is_denied(world, as_member):
     appointment = services.appointment_create(
-        actor=world.case_manager, case=world.case, purpose="Erstberatung",
-        starts_at=timezone.now() + dt.timedelta(days=1))
+        actor=world.case_manager,
+        case=world.case,
+        purpose="Erstberatung",
+        starts_at=timezone.now() + dt.timedelta(days=1),
+    )
     r = as_member(world.partner_staff).post(
         reverse("casework:appointment_edit", args=[world.case.pk, appointment.pk]),
-        {"starts_at": "2030-01-01T10:00", "purpose": "geändert", "organisation": world.lead.pk,
-         "status": "held"})
+        {
+            "starts_at": "2030-01-01T10:00",
+            "purpose": "geändert",
+            "organisation": world.lead.pk,
+            "status": "held",
+        },
+    )
     assert r.status_code == 403
     assert Appointment.objects.get(pk=appointment.pk).purpose == "Erstberatung"

@@ -71,9 +71,25 @@ def test_foreign_case_does_not_exist(world, client, role, view):
 
 
 LIST_VIEWS = {
-    "core:dashboard": {"case_manager", "team_lead", "partner_staff", "partner_colleague",
-                       "outsider", "coordinator", "analyst", "volunteer", "org_admin", "sysadmin"},
-    "casework:list": {"case_manager", "team_lead", "partner_staff", "partner_colleague", "outsider"},
+    "core:dashboard": {
+        "case_manager",
+        "team_lead",
+        "partner_staff",
+        "partner_colleague",
+        "outsider",
+        "coordinator",
+        "analyst",
+        "volunteer",
+        "org_admin",
+        "sysadmin",
+    },
+    "casework:list": {
+        "case_manager",
+        "team_lead",
+        "partner_staff",
+        "partner_colleague",
+        "outsider",
+    },
     "casework:register": {"case_manager", "team_lead", "outsider"},
     "casework:guides": {"org_admin", "sysadmin"},
 }
@@ -105,13 +121,19 @@ def test_objects_of_another_case_are_not_reachable_through_my_case(world, as_mem
     foreign = Case.objects.get(pk=world.foreign_case.pk)
     goal = PlanGoal.objects.create(plan=foreign.plan, life_domain="work", title="Fremdziel")
     step = PlanStep.objects.create(goal=goal, title="Fremdschritt", responsible_is_client=True)
-    assessment = Assessment.objects.create(case=foreign, assessed_on=foreign.opened_on,
-                                           assessed_by=world.outsider.user)
-    followup = services.followup_create(actor=world.outsider, case=foreign, title="x",
-                                        due_on=foreign.opened_on)
+    assessment = Assessment.objects.create(
+        case=foreign, assessed_on=foreign.opened_on, assessed_by=world.outsider.user
+    )
+    followup = services.followup_create(
+        actor=world.outsider, case=foreign, title="x", due_on=foreign.opened_on
+    )
     appointment = Appointment.objects.create(
-        case=foreign, organisation=world.other, starts_at="2030-01-01T10:00Z", purpose="x",
-        created_by=world.outsider.user)
+        case=foreign,
+        organisation=world.other,
+        starts_at="2030-01-01T10:00Z",
+        purpose="x",
+        created_by=world.outsider.user,
+    )
     client = as_member(world.case_manager)
     mine = world.case.pk
     urls = [
@@ -121,9 +143,15 @@ def test_objects_of_another_case_are_not_reachable_through_my_case(world, as_mem
     ]
     for url in urls:
         assert client.get(url).status_code == 404, url
-    assert client.post(reverse("casework:step_status", args=[mine, step.pk]),
-                       {"status": "done"}).status_code == 404
-    assert client.post(reverse("casework:followup_done", args=[mine, followup.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("casework:step_status", args=[mine, step.pk]), {"status": "done"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("casework:followup_done", args=[mine, followup.pk])).status_code == 404
+    )
     followup.refresh_from_db()
     step.refresh_from_db()
     assert followup.done_at is None and step.status == "open"

@@ -20,21 +20,34 @@ def _grow_history(world, n: int, start: int = 0) -> None:
     actor, case = world.case_manager, world.case
     for i in range(start, start + n):
         services.note_create(actor=actor, case=case, text=f"Vermerk {i}", visibility="case_team")
-        services.followup_create(actor=actor, case=case, title=f"WV {i}",
-                                 due_on=timezone.localdate() + dt.timedelta(days=i))
+        services.followup_create(
+            actor=actor,
+            case=case,
+            title=f"WV {i}",
+            due_on=timezone.localdate() + dt.timedelta(days=i),
+        )
         services.appointment_create(
-            actor=actor, case=case, purpose=f"Termin {i}",
+            actor=actor,
+            case=case,
+            purpose=f"Termin {i}",
             starts_at=timezone.now() + dt.timedelta(days=i + 1),
         )
         goal = services.plan_goal_add(actor=actor, case=case, life_domain="work", title=f"Ziel {i}")
-        services.plan_step_add(actor=actor, goal=goal, title=f"Schritt {i}",
-                               responsible_organisation=world.partner)
+        services.plan_step_add(
+            actor=actor, goal=goal, title=f"Schritt {i}", responsible_organisation=world.partner
+        )
         services.assessment_create(
-            actor=actor, case=case, assessed_on=timezone.localdate(),
+            actor=actor,
+            case=case,
+            assessed_on=timezone.localdate(),
             items=[{"life_domain": "language", "kind": "strength", "description": f"S {i}"}],
         )
-        residence_status_add(actor=actor, person=case.person, status="duldung" if i % 2 else "ausbildungsduldung",
-                             valid_from=dt.date(2024, 1, 1) + dt.timedelta(days=30 * (i + 1)))
+        residence_status_add(
+            actor=actor,
+            person=case.person,
+            status="duldung" if i % 2 else "ausbildungsduldung",
+            valid_from=dt.date(2024, 1, 1) + dt.timedelta(days=30 * (i + 1)),
+        )
 
 
 def _count(client, url: str) -> int:

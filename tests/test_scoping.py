@@ -69,23 +69,29 @@ def test_case_page_read_is_logged_with_basis(world, as_member):
 def test_duplicate_check_never_offers_persons_out_of_scope(world):
     foreign = world.foreign_case.person
     found = person_duplicate_candidates(
-        actor=world.case_manager, family_name=foreign.family_name,
-        given_names=foreign.given_names, birth_date=foreign.birth_date,
+        actor=world.case_manager,
+        family_name=foreign.family_name,
+        given_names=foreign.given_names,
+        birth_date=foreign.birth_date,
     )
     assert found == []
     mine = world.case.person
     found = person_duplicate_candidates(
-        actor=world.case_manager, family_name="Hadad", given_names="Muhammad",
+        actor=world.case_manager,
+        family_name="Hadad",
+        given_names="Muhammad",
         birth_date=mine.birth_date,
     )
     assert [c.person for c in found] == [mine]
 
 
 def test_dashboard_only_in_scope(world, as_member):
-    services.followup_create(actor=world.outsider, case=world.foreign_case, title="Fremd-WV",
-                             due_on=dt.date(2020, 1, 1))
-    services.followup_create(actor=world.case_manager, case=world.case, title="Eigene WV",
-                             due_on=dt.date(2020, 1, 1))
+    services.followup_create(
+        actor=world.outsider, case=world.foreign_case, title="Fremd-WV", due_on=dt.date(2020, 1, 1)
+    )
+    services.followup_create(
+        actor=world.case_manager, case=world.case, title="Eigene WV", due_on=dt.date(2020, 1, 1)
+    )
     body = as_member(world.case_manager).get(reverse("core:dashboard")).content.decode()
     assert "Eigene WV" in body and "Fremd-WV" not in body and "Rahimi, Zahra" not in body
     data = selectors.dashboard(actor=world.partner_staff)

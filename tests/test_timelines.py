@@ -19,7 +19,10 @@ def test_new_status_closes_open_period_by_superseding(world):
     person = world.case.person
     first = ResidenceStatusPeriod.objects.get(person=person)
     new = residence_status_add(
-        actor=world.case_manager, person=person, status="ausbildungsduldung", valid_from=D(2024, 8, 1)
+        actor=world.case_manager,
+        person=person,
+        status="ausbildungsduldung",
+        valid_from=D(2024, 8, 1),
     )
     first.refresh_from_db()
     assert first.valid_to is None  # never overwritten
@@ -35,12 +38,18 @@ def test_new_status_closes_open_period_by_superseding(world):
 def test_overlapping_period_is_rejected_and_nothing_written(world):
     person = world.case.person
     residence_status_add(
-        actor=world.case_manager, person=person, status="ausbildungsduldung", valid_from=D(2024, 8, 1)
+        actor=world.case_manager,
+        person=person,
+        status="ausbildungsduldung",
+        valid_from=D(2024, 8, 1),
     )
     before = ResidenceStatusPeriod.objects.count()
     with pytest.raises(ValidationError) as err:
         residence_status_add(
-            actor=world.case_manager, person=person, status="ae_25a", valid_from=D(2024, 1, 1),
+            actor=world.case_manager,
+            person=person,
+            status="ae_25a",
+            valid_from=D(2024, 1, 1),
             valid_to=D(2024, 12, 31),
         )
     assert "valid_from" in err.value.message_dict
@@ -64,24 +73,33 @@ def test_correction_supersedes_and_keeps_history(world):
 def test_unknown_code_and_inverted_dates_rejected(world):
     with pytest.raises(ValidationError) as err:
         benefit_period_add(
-            actor=world.case_manager, person=world.case.person, regime="sgb99", valid_from=D(2024, 1, 1)
+            actor=world.case_manager,
+            person=world.case.person,
+            regime="sgb99",
+            valid_from=D(2024, 1, 1),
         )
     assert "regime" in err.value.message_dict
     with pytest.raises(ValidationError):
         benefit_period_add(
-            actor=world.case_manager, person=world.case.person, regime="sgb2",
-            valid_from=D(2024, 1, 1), valid_to=D(2023, 1, 1),
+            actor=world.case_manager,
+            person=world.case.person,
+            regime="sgb2",
+            valid_from=D(2024, 1, 1),
+            valid_to=D(2023, 1, 1),
         )
 
 
 def test_only_lead_case_workers_write_timelines(world):
     person = world.case.person
     with pytest.raises(PermissionDenied):
-        residence_status_add(actor=world.partner_staff, person=person, status="ae_25a",
-                             valid_from=D(2025, 1, 1))
+        residence_status_add(
+            actor=world.partner_staff, person=person, status="ae_25a", valid_from=D(2025, 1, 1)
+        )
     with pytest.raises(Http404):
-        residence_status_add(actor=world.outsider, person=person, status="ae_25a",
-                             valid_from=D(2025, 1, 1))
+        residence_status_add(
+            actor=world.outsider, person=person, status="ae_25a", valid_from=D(2025, 1, 1)
+        )
     with pytest.raises(PermissionDenied):
-        residence_status_add(actor=world.coordinator, person=person, status="ae_25a",
-                             valid_from=D(2025, 1, 1))
+        residence_status_add(
+            actor=world.coordinator, person=person, status="ae_25a", valid_from=D(2025, 1, 1)
+        )

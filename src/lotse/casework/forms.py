@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from lotse.core.forms import DateTimeInput, Form, ModelForm
+from lotse.core.forms import DateTimeInput, Form, ModelForm, choice_field, model_choice_field
 from lotse.core.models import District, Membership, NeedType, Organisation, User
 from lotse.core.roles import CASEWORK_ROLES
 from lotse.people.codes import CefrLevel, Language, ResidenceStatus
@@ -23,13 +23,20 @@ LANGUAGE_SLOTS = 2
 
 
 class CaseFilterForm(Form):
-    q = forms.CharField(label=_("Name"), required=False, max_length=100,
-                        help_text=_("Any spelling or script, e.g. Mohammed, Muhammad or محمد."))
+    q = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=100,
+        help_text=_("Any spelling or script, e.g. Mohammed, Muhammad or محمد."),
+    )
     birth_date = forms.DateField(label=_("Date of birth"), required=False)
-    status = forms.ChoiceField(label=_("Residence status"), required=False,
-                               choices=BLANK + list(ResidenceStatus.choices))
+    status = forms.ChoiceField(
+        label=_("Residence status"), required=False, choices=BLANK + list(ResidenceStatus.choices)
+    )
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), required=False, queryset=Organisation.objects.filter(is_active=True)
+        label=_("Organisation"),
+        required=False,
+        queryset=Organisation.objects.filter(is_active=True),
     )
     phase = forms.ChoiceField(label=_("Phase"), required=False, choices=BLANK + list(Phase.choices))
     mine = forms.BooleanField(label=_("Only my cases"), required=False)
@@ -41,31 +48,44 @@ class PersonForm(ModelForm):
     class Meta:
         model = Person
         fields = [
-            "family_name", "given_names", "birth_date", "birth_date_estimated", "gender",
-            "nationality", "district", "entry_date", "phone", "email", "address",
+            "family_name",
+            "given_names",
+            "birth_date",
+            "birth_date_estimated",
+            "gender",
+            "nationality",
+            "district",
+            "entry_date",
+            "phone",
+            "email",
+            "address",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["nationality"].choices = BLANK + list(countries)  # type: ignore[attr-defined]
-        self.fields["district"].queryset = District.objects.all()  # type: ignore[attr-defined]
+        choice_field(self, "nationality").choices = BLANK + list(countries)
+        model_choice_field(self, "district").queryset = District.objects.all()
         for i in range(1, OTHER_NAME_SLOTS + 1):
             self.fields[f"other_given_{i}"] = forms.CharField(
-                label=_("Other spelling %(n)s: given names") % {"n": i}, required=False,
+                label=_("Other spelling %(n)s: given names") % {"n": i},
+                required=False,
                 max_length=120,
                 help_text=_("Original script or another transliteration.") if i == 1 else "",
             )
             self.fields[f"other_family_{i}"] = forms.CharField(
-                label=_("Other spelling %(n)s: family name") % {"n": i}, required=False,
+                label=_("Other spelling %(n)s: family name") % {"n": i},
+                required=False,
                 max_length=120,
             )
         for i in range(1, LANGUAGE_SLOTS + 1):
             self.fields[f"language_{i}"] = forms.ChoiceField(
-                label=_("Language %(n)s") % {"n": i}, required=False,
+                label=_("Language %(n)s") % {"n": i},
+                required=False,
                 choices=BLANK + list(Language.choices),
             )
             self.fields[f"level_{i}"] = forms.ChoiceField(
-                label=_("Level of language %(n)s") % {"n": i}, required=False,
+                label=_("Level of language %(n)s") % {"n": i},
+                required=False,
                 choices=BLANK + list(CefrLevel.choices),
             )
         self._style_widgets()
@@ -102,9 +122,13 @@ class PersonForm(ModelForm):
 
     def other_names(self) -> list[tuple[str, str]]:
         return [
-            (self.cleaned_data[f"other_family_{i}"].strip(), self.cleaned_data[f"other_given_{i}"].strip())
+            (
+                self.cleaned_data[f"other_family_{i}"].strip(),
+                self.cleaned_data[f"other_given_{i}"].strip(),
+            )
             for i in range(1, OTHER_NAME_SLOTS + 1)
-            if self.cleaned_data[f"other_family_{i}"].strip() or self.cleaned_data[f"other_given_{i}"].strip()
+            if self.cleaned_data[f"other_family_{i}"].strip()
+            or self.cleaned_data[f"other_given_{i}"].strip()
         ]
 
     def languages(self) -> list[tuple[str, str]]:
@@ -124,14 +148,20 @@ class RegisterForm(PersonForm):
 class ResidenceForm(ModelForm):
     class Meta:
         model = ResidenceStatusPeriod
-        fields = ["status", "valid_from", "valid_to", "document_expiry", "issuing_authority",
-                  "work_permission"]
+        fields = [
+            "status",
+            "valid_from",
+            "valid_to",
+            "document_expiry",
+            "issuing_authority",
+            "work_permission",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["issuing_authority"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
-            org_type="auslaenderbehoerde"
-        ) | Organisation.objects.filter(org_type="other")
+        model_choice_field(self, "issuing_authority").queryset = Organisation.objects.filter(
+            org_type__in=["auslaenderbehoerde", "other"]
+        )
 
 
 class BenefitForm(ModelForm):
@@ -158,27 +188,40 @@ class BenefitCorrectionForm(BenefitForm, CorrectionMixin):
 class PhaseForm(Form):
     phase = forms.ChoiceField(label=_("Phase"), choices=Phase.choices)
     closing_reason = forms.ChoiceField(
-        label=_("Closing reason"), required=False, choices=BLANK + list(ClosingReason.choices),
+        label=_("Closing reason"),
+        required=False,
+        choices=BLANK + list(ClosingReason.choices),
         help_text=_("Only when closing the case."),
     )
-    closing_note = forms.CharField(label=_("Closing note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    closing_note = forms.CharField(
+        label=_("Closing note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.user} – {obj.organisation} ({obj.get_role_display()})"
 
 
 class TeamAddForm(Form):
-    member = forms.ModelChoiceField(label=_("Staff member"), queryset=Membership.objects.none())
-    team_role = forms.CharField(label=_("Role in the case"), max_length=120,
-                                help_text=_("E.g. job placement officer, contact at the foreigners' authority."))
+    member = MemberChoiceField(label=_("Staff member"), queryset=Membership.objects.none())
+    team_role = forms.CharField(
+        label=_("Role in the case"),
+        max_length=120,
+        help_text=_("E.g. job placement officer, contact at the foreigners' authority."),
+    )
 
     def __init__(self, *args: Any, lead_organisation_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["member"]
-        field.queryset = (  # type: ignore[attr-defined]
-            Membership.objects.filter(role__in=CASEWORK_ROLES, is_active=True, organisation__is_active=True)
+        field = cast(forms.ModelChoiceField, self.fields["member"])
+        field.queryset = (
+            Membership.objects.filter(
+                role__in=CASEWORK_ROLES, is_active=True, organisation__is_active=True
+            )
             .exclude(organisation_id=lead_organisation_id)
             .select_related("user", "organisation")
             .order_by("organisation__name", "user__last_name")
         )
-        field.label_from_instance = lambda m: f"{m.user} – {m.organisation} ({m.get_role_display()})"  # type: ignore[attr-defined]
 
 
 class IntakeForm(Form):
@@ -201,13 +244,19 @@ class IntakeForm(Form):
         if q.kind == QuestionKind.NUMBER:
             return forms.IntegerField(min_value=0, max_value=100, **common)
         if q.kind == QuestionKind.YES_NO:
-            return forms.TypedChoiceField(choices=BLANK + [("yes", _("yes")), ("no", _("no"))], **common)
+            return forms.TypedChoiceField(
+                choices=[*BLANK, ("yes", _("yes")), ("no", _("no"))], **common
+            )
         if q.kind == QuestionKind.CHOICE:
             return forms.ChoiceField(choices=BLANK + choices, **common)
         if q.kind == QuestionKind.MULTI_CHOICE:
-            return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+            return forms.MultipleChoiceField(
+                choices=choices, widget=forms.CheckboxSelectMultiple, **common
+            )
         if q.kind == QuestionKind.LONG_TEXT:
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, **common)
+            return forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, **common
+            )
         return forms.CharField(max_length=300, **common)
 
     def answers(self) -> dict[str, Any]:
@@ -216,18 +265,26 @@ class IntakeForm(Form):
 
 class AssessmentForm(Form):
     assessed_on = forms.DateField(label=_("Date of the assessment"))
-    summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(
+        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AssessmentItemForm(Form):
     life_domain = forms.ChoiceField(label=_("Life domain"), choices=LifeDomain.choices)
-    kind = forms.ChoiceField(label=_("Strength or need"), choices=ItemKind.choices, initial=ItemKind.NEED)
+    kind = forms.ChoiceField(
+        label=_("Strength or need"), choices=ItemKind.choices, initial=ItemKind.NEED
+    )
     description = forms.CharField(label=_("Description"), max_length=500)
     need_type = forms.ModelChoiceField(
-        label=_("Type of need"), required=False, queryset=NeedType.objects.filter(is_active=True),
+        label=_("Type of need"),
+        required=False,
+        queryset=NeedType.objects.filter(is_active=True),
         help_text=_("For needs: what kind of offer would answer it."),
     )
-    priority = forms.ChoiceField(label=_("Priority"), required=False, choices=BLANK + list(Priority.choices))
+    priority = forms.ChoiceField(
+        label=_("Priority"), required=False, choices=BLANK + list(Priority.choices)
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -248,12 +305,22 @@ class GoalForm(ModelForm):
 class StepForm(ModelForm):
     class Meta:
         model = PlanStep
-        fields = ["title", "responsible_organisation", "responsible_user", "responsible_is_client", "due_date"]
+        fields = [
+            "title",
+            "responsible_organisation",
+            "responsible_user",
+            "responsible_is_client",
+            "due_date",
+        ]
 
     def __init__(self, *args: Any, case_user_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responsible_organisation"].queryset = Organisation.objects.filter(is_active=True)  # type: ignore[attr-defined]
-        self.fields["responsible_user"].queryset = User.objects.filter(pk__in=case_user_ids)  # type: ignore[attr-defined]
+        model_choice_field(self, "responsible_organisation").queryset = Organisation.objects.filter(
+            is_active=True
+        )
+        model_choice_field(self, "responsible_user").queryset = User.objects.filter(
+            pk__in=case_user_ids
+        )
         self.fields["responsible_user"].help_text = _("Case manager or a member of the case team.")
 
 
@@ -262,18 +329,28 @@ class StatusForm(Form):
 
     def __init__(self, *args: Any, choices: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = choices  # type: ignore[attr-defined]
+        choice_field(self, "status").choices = choices
 
 
 class AgreeForm(Form):
     agreed_on = forms.DateField(label=_("Agreed with the person on"))
-    remarks = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    remarks = forms.CharField(
+        label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AppointmentForm(ModelForm):
     class Meta:
         model = Appointment
-        fields = ["starts_at", "purpose", "location", "organisation", "status", "outcome", "agreements"]
+        fields = [
+            "starts_at",
+            "purpose",
+            "location",
+            "organisation",
+            "status",
+            "outcome",
+            "agreements",
+        ]
         widgets = {
             "starts_at": DateTimeInput(),
             "outcome": forms.Textarea(attrs={"rows": 3}),
@@ -282,7 +359,9 @@ class AppointmentForm(ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        model_choice_field(self, "organisation").queryset = Organisation.objects.filter(
+            is_active=True
+        )
 
 
 class NoteForm(ModelForm):
@@ -294,7 +373,8 @@ class NoteForm(ModelForm):
 
 class DocumentForm(ModelForm):
     file = forms.FileField(
-        label=_("File"), help_text=_("PDF, JPEG or PNG, at most 10 MB."),
+        label=_("File"),
+        help_text=_("PDF, JPEG or PNG, at most 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
@@ -310,14 +390,20 @@ class FollowUpForm(Form):
 
     def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            memberships__organisation_id=organisation_id, memberships__is_active=True
-        ).distinct().order_by("last_name")
+        model_choice_field(self, "owner").queryset = (
+            User.objects.filter(
+                memberships__organisation_id=organisation_id, memberships__is_active=True
+            )
+            .distinct()
+            .order_by("last_name")
+        )
 
 
 class QuestionForm(ModelForm):
     choices_text = forms.CharField(
-        label=_("Possible answers"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Possible answers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One answer per line; only for 'one of a list' and 'several of a list'."),
     )
 
@@ -331,4 +417,8 @@ class QuestionForm(ModelForm):
             self.initial["choices_text"] = "\n".join(self.instance.choices)
 
     def choices(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data.get("choices_text", "").splitlines() if line.strip()]
+        return [
+            line.strip()
+            for line in self.cleaned_data.get("choices_text", "").splitlines()
+            if line.strip()
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -9,7 +10,6 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from lotse.core.models import NeedType, Organisation
@@ -85,7 +85,9 @@ class CaseTeamMember(models.Model):
     """A user of (usually) another organisation working on the case, with their role in it."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
     )
@@ -147,9 +149,7 @@ class InterviewQuestion(models.Model):
         ordering = ["order", "pk"]
         verbose_name = _("interview question")
         verbose_name_plural = _("interview questions")
-        constraints = [
-            models.UniqueConstraint(fields=["guide", "key"], name="question_key_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["guide", "key"], name="question_key_unique")]
 
     def __str__(self) -> str:
         return self.text
@@ -202,9 +202,7 @@ class AssessmentItem(models.Model):
     need_type = models.ForeignKey(
         NeedType, verbose_name=_("need type"), null=True, blank=True, on_delete=models.PROTECT
     )
-    priority = models.CharField(
-        _("priority"), max_length=10, choices=Priority.choices, blank=True
-    )
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=NeedStatus.choices, default=NeedStatus.OPEN
     )
@@ -324,7 +322,9 @@ class Appointment(models.Model):
     purpose = models.CharField(_("purpose"), max_length=300)
     location = models.CharField(_("location"), max_length=200, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=AppointmentStatus.choices,
+        _("status"),
+        max_length=10,
+        choices=AppointmentStatus.choices,
         default=AppointmentStatus.PLANNED,
     )
     outcome = models.TextField(_("outcome"), blank=True)
@@ -348,7 +348,9 @@ class Note(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(_("text"))
     visibility = models.CharField(
-        _("visible to"), max_length=20, choices=NoteVisibility.choices,
+        _("visible to"),
+        max_length=20,
+        choices=NoteVisibility.choices,
         default=NoteVisibility.ORGANISATION,
     )
     is_sensitive = models.BooleanField(
@@ -367,14 +369,27 @@ class Note(models.Model):
         return self.text[:60]
 
 
-class _DocumentStorage(LazyObject):
-    """Documents live under DOCUMENT_ROOT, outside STATIC/MEDIA, and have no URL."""
+class DocumentStorage(FileSystemStorage):
+    """Documents live under DOCUMENT_ROOT, outside STATIC/MEDIA, and have no URL.
+    The location is read at use, so operators and tests can move it."""
 
-    def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.DOCUMENT_ROOT, base_url=None)
+    @property
+    def base_location(self) -> str:
+        return str(settings.DOCUMENT_ROOT)
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError("documents are served only by the permission-checked view")
 
 
-document_storage = _DocumentStorage()
+document_storage = DocumentStorage()
+
+
+def get_document_storage() -> DocumentStorage:
+    return document_storage
 
 
 def _document_path(instance: Document, filename: str) -> str:
@@ -386,7 +401,7 @@ class Document(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
     doc_type = models.CharField(_("document type"), max_length=30, choices=DocumentType.choices)
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(_("file"), storage=document_storage, upload_to=_document_path)
+    file = models.FileField(_("file"), storage=get_document_storage, upload_to=_document_path)
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

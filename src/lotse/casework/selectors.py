@@ -94,9 +94,11 @@ def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySe
 
 
 def case_list(*, actor: Membership | None, filters: CaseFilters, page: int = 1) -> Page:
-    qs = cases_filtered(actor=actor, filters=filters).select_related(
-        "person", "lead_organisation", "case_manager"
-    ).order_by("person__family_name", "person__given_names", "pk")
+    qs = (
+        cases_filtered(actor=actor, filters=filters)
+        .select_related("person", "lead_organisation", "case_manager")
+        .order_by("person__family_name", "person__given_names", "pk")
+    )
     paginator = Paginator(qs, settings.LOTSE_PAGE_SIZE)
     result = paginator.get_page(page)
     rows = list(result.object_list)
@@ -124,7 +126,12 @@ def _basis(actor: Membership, case: Case) -> str:
 
 def case_get(*, actor: Membership | None, case_id: int) -> Case:
     """A case in scope, or 404. Not logged; for write views that log through services."""
-    case = visible_cases(actor).select_related("person", "lead_organisation").filter(pk=case_id).first()
+    case = (
+        visible_cases(actor)
+        .select_related("person", "lead_organisation")
+        .filter(pk=case_id)
+        .first()
+    )
     if case is None:
         raise Http404
     return case
@@ -173,7 +180,9 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
     with the case history (see tests/test_queries.py)."""
     case = (
         visible_cases(actor)
-        .select_related("person__district", "person__household", "lead_organisation", "case_manager")
+        .select_related(
+            "person__district", "person__household", "lead_organisation", "case_manager"
+        )
         .prefetch_related(
             "person__other_names",
             "person__languages",
@@ -193,22 +202,28 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
     basis = _basis(actor, case)
     person_id = case.person_id
     residence = _timeline(
-        list(ResidenceStatusPeriod.objects.filter(person_id=person_id).select_related(
-            "issuing_authority", "recorded_by"))
+        list(
+            ResidenceStatusPeriod.objects.filter(person_id=person_id).select_related(
+                "issuing_authority", "recorded_by"
+            )
+        )
     )
     benefits = _timeline(
-        list(BenefitPeriod.objects.filter(person_id=person_id).select_related(
-            "authority", "recorded_by"))
+        list(
+            BenefitPeriod.objects.filter(person_id=person_id).select_related(
+                "authority", "recorded_by"
+            )
+        )
     )
-    team = list(
-        case.team.filter(removed_at__isnull=True).select_related("user", "organisation")
-    )
+    team = list(case.team.filter(removed_at__isnull=True).select_related("user", "organisation"))
     plan = (
         IntegrationPlan.objects.filter(case=case)
         .prefetch_related(
             Prefetch(
                 "goals__steps",
-                queryset=PlanStep.objects.select_related("responsible_organisation", "responsible_user"),
+                queryset=PlanStep.objects.select_related(
+                    "responsible_organisation", "responsible_user"
+                ),
             ),
             "versions__agreed_by",
         )
@@ -231,8 +246,13 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
     if any(n.is_sensitive for n in notes):
         categories.append(Category.HEALTH)
     access_log_record(
-        actor=actor, action=AccessAction.READ, person_ids=[person_id], categories=categories,
-        basis=basis, object_type="case", object_id=case.pk,
+        actor=actor,
+        action=AccessAction.READ,
+        person_ids=[person_id],
+        categories=categories,
+        basis=basis,
+        object_type="case",
+        object_id=case.pk,
     )
     is_lead = basis == Basis.LEAD_ORGANISATION
     return CaseDetail(
@@ -273,18 +293,25 @@ def dashboard(*, actor: Membership | None, days_ahead: int = 14) -> Dashboard:
     my_cases = list(mine.select_related("person").order_by("person__family_name")[:20])
     my_total = mine.count() if len(my_cases) == 20 else len(my_cases)
     followups = FollowUp.objects.filter(
-        case__in=scoped, owner_id=actor.user_id, organisation_id=actor.organisation_id,
+        case__in=scoped,
+        owner_id=actor.user_id,
+        organisation_id=actor.organisation_id,
         done_at__isnull=True,
     ).select_related("case__person")
     overdue = list(followups.filter(due_on__lt=today).order_by("due_on")[:50])
     due_soon = list(
-        followups.filter(due_on__gte=today, due_on__lte=today + dt.timedelta(days=7)).order_by("due_on")[:50]
+        followups.filter(due_on__gte=today, due_on__lte=today + dt.timedelta(days=7)).order_by(
+            "due_on"
+        )[:50]
     )
     now = timezone.now()
     upcoming = list(
         Appointment.objects.filter(
-            case__in=scoped, organisation_id=actor.organisation_id, status="planned",
-            starts_at__gte=now, starts_at__lte=now + dt.timedelta(days=days_ahead),
+            case__in=scoped,
+            organisation_id=actor.organisation_id,
+            status="planned",
+            starts_at__gte=now,
+            starts_at__lte=now + dt.timedelta(days=days_ahead),
         )
         .select_related("case__person")
         .order_by("starts_at")[:50]
@@ -299,7 +326,11 @@ def dashboard(*, actor: Membership | None, days_ahead: int = 14) -> Dashboard:
             basis[case.person_id] = _basis(actor, case)
     if basis:
         access_log_record(
-            actor=actor, action=AccessAction.LIST, person_ids=sorted(basis),
-            categories=[Category.MASTER, Category.PLAN], basis=basis, object_type="dashboard",
+            actor=actor,
+            action=AccessAction.LIST,
+            person_ids=sorted(basis),
+            categories=[Category.MASTER, Category.PLAN],
+            basis=basis,
+            object_type="dashboard",
         )
     return Dashboard(my_cases, my_total, overdue, due_soon, upcoming, recent)

@@ -44,7 +44,12 @@ from .uploads import sniff_content_type
 
 
 def _log(
-    actor: Membership, case: Case, basis: str, action: str, kind: str, obj: Any,
+    actor: Membership,
+    case: Case,
+    basis: str,
+    action: str,
+    kind: str,
+    obj: Any,
     categories: Sequence[str] | None = None,
 ) -> None:
     access_log_record(
@@ -78,7 +83,9 @@ def case_register(
     so that a new person is never outside everybody's scope."""
     if not actor.has_perm(Perm.CASE_CREATE):
         raise PermissionDenied
-    person = person_create(actor=actor, other_names=other_names, languages=languages, **person_fields)
+    person = person_create(
+        actor=actor, other_names=other_names, languages=languages, **person_fields
+    )
     case = Case(
         person=person,
         lead_organisation_id=actor.organisation_id,
@@ -95,7 +102,12 @@ def case_register(
 
 @transaction.atomic
 def case_phase_set(
-    *, actor: Membership, case: Case, phase: str, closing_reason: str = "", closing_note: str = "",
+    *,
+    actor: Membership,
+    case: Case,
+    phase: str,
+    closing_reason: str = "",
+    closing_note: str = "",
     closed_on: dt.date | None = None,
 ) -> Case:
     basis = require_case(actor, case, Perm.CASE_EDIT)
@@ -105,7 +117,9 @@ def case_phase_set(
         raise ValidationError({"phase": _("The case is closed. Reopen it first.")})
     if phase == Phase.CLOSED:
         if not closing_reason:
-            raise ValidationError({"closing_reason": _("Please give a reason for closing the case.")})
+            raise ValidationError(
+                {"closing_reason": _("Please give a reason for closing the case.")}
+            )
         case.closed_on = closed_on or timezone.localdate()
         if case.closed_on < case.opened_on:
             raise ValidationError({"closed_on": _("A case cannot close before it was opened.")})
@@ -124,7 +138,9 @@ def case_reopen(*, actor: Membership, case: Case) -> Case:
     if not case.is_closed:
         raise ValidationError({"phase": _("The case is open.")})
     if Case.objects.filter(
-        person_id=case.person_id, lead_organisation_id=case.lead_organisation_id, closed_on__isnull=True
+        person_id=case.person_id,
+        lead_organisation_id=case.lead_organisation_id,
+        closed_on__isnull=True,
     ).exists():
         raise ValidationError({"phase": _("The person already has an open case here.")})
     case.phase, case.closed_on, case.closing_reason = Phase.IMPLEMENTATION, None, ""
@@ -162,13 +178,18 @@ def case_team_add(
     if not team_role.strip():
         raise ValidationError({"team_role": _("Please describe the role in the case.")})
     if CaseTeamMember.objects.filter(
-        case=case, user_id=member.user_id, organisation_id=member.organisation_id,
+        case=case,
+        user_id=member.user_id,
+        organisation_id=member.organisation_id,
         removed_at__isnull=True,
     ).exists():
         raise ValidationError({"member": _("This person is already on the case team.")})
     item = CaseTeamMember.objects.create(
-        case=case, user_id=member.user_id, organisation_id=member.organisation_id,
-        team_role=team_role.strip(), added_by=actor.user,
+        case=case,
+        user_id=member.user_id,
+        organisation_id=member.organisation_id,
+        team_role=team_role.strip(),
+        added_by=actor.user,
     )
     _touch(case)
     _log(actor, case, basis, AccessAction.CREATE, "case_team", item)
@@ -225,8 +246,13 @@ def _clean_answer(question: InterviewQuestion, raw: Any) -> Any:
 
 @transaction.atomic
 def intake_create(
-    *, actor: Membership, case: Case, guide: InterviewGuide, conducted_on: dt.date,
-    answers: Mapping[str, Any], interpreter_language: str = "",
+    *,
+    actor: Membership,
+    case: Case,
+    guide: InterviewGuide,
+    conducted_on: dt.date,
+    answers: Mapping[str, Any],
+    interpreter_language: str = "",
 ) -> Intake:
     basis = require_case(actor, case, Perm.CASE_EDIT)
     if conducted_on > timezone.localdate():
@@ -240,31 +266,50 @@ def intake_create(
             errors[question.key] = exc.messages
             continue
         recorded.append(
-            {"key": question.key, "section": question.section, "question": question.text,
-             "value": value}
+            {
+                "key": question.key,
+                "section": question.section,
+                "question": question.text,
+                "value": value,
+            }
         )
     if errors:
         raise ValidationError(errors)
     intake = Intake.objects.create(
-        case=case, guide=guide, conducted_on=conducted_on, conducted_by=actor.user,
-        interpreter_language=interpreter_language, answers=recorded,
+        case=case,
+        guide=guide,
+        conducted_on=conducted_on,
+        conducted_by=actor.user,
+        interpreter_language=interpreter_language,
+        answers=recorded,
     )
     if case.phase == Phase.INTAKE:
         case.phase = Phase.ASSESSMENT
         case.save(update_fields=["phase", "updated_at"])
     else:
         _touch(case)
-    _log(actor, case, basis, AccessAction.CREATE, "intake", intake,
-         [Category.EDUCATION, Category.WORK])
+    _log(
+        actor,
+        case,
+        basis,
+        AccessAction.CREATE,
+        "intake",
+        intake,
+        [Category.EDUCATION, Category.WORK],
+    )
     return intake
 
 
 def guide_question_save(
-    *, actor: Membership, guide: InterviewGuide, question: InterviewQuestion | None = None,
+    *,
+    actor: Membership,
+    guide: InterviewGuide,
+    question: InterviewQuestion | None = None,
     **values: Any,
 ) -> InterviewQuestion:
     if not actor.has_perm(Perm.GUIDE_EDIT) or guide.organisation_id not in (
-        None, actor.organisation_id
+        None,
+        actor.organisation_id,
     ):
         raise PermissionDenied
     if guide.organisation_id is None and actor.role != "sysadmin":
@@ -291,16 +336,23 @@ def guide_copy_for_organisation(*, actor: Membership, source: InterviewGuide) ->
     InterviewQuestion.objects.bulk_create(
         [
             InterviewQuestion(
-                guide=guide, key=q.key, section=q.section, order=q.order, text=q.text,
-                help_text=q.help_text, kind=q.kind, choices=q.choices, required=q.required,
+                guide=guide,
+                key=q.key,
+                section=q.section,
+                order=q.order,
+                text=q.text,
+                help_text=q.help_text,
+                kind=q.kind,
+                choices=q.choices,
+                required=q.required,
                 is_active=q.is_active,
             )
             for q in source.questions.all()
         ]
     )
-    InterviewGuide.objects.filter(organisation_id=actor.organisation_id).exclude(pk=guide.pk).update(
-        is_active=False
-    )
+    InterviewGuide.objects.filter(organisation_id=actor.organisation_id).exclude(
+        pk=guide.pk
+    ).update(is_active=False)
     return guide
 
 
@@ -309,7 +361,11 @@ def guide_copy_for_organisation(*, actor: Membership, source: InterviewGuide) ->
 
 @transaction.atomic
 def assessment_create(
-    *, actor: Membership, case: Case, assessed_on: dt.date, summary: str = "",
+    *,
+    actor: Membership,
+    case: Case,
+    assessed_on: dt.date,
+    summary: str = "",
     items: Sequence[Mapping[str, Any]] = (),
 ) -> Assessment:
     basis = require_case(actor, case, Perm.CASE_EDIT)
@@ -353,8 +409,15 @@ def assessment_item_add(
     item = _assessment_item_build(assessment, data)
     item.save()
     _touch(case)
-    _log(actor, case, basis, AccessAction.CREATE, "assessment", item,
-         [LIFE_DOMAIN_CATEGORY.get(item.life_domain, Category.PLAN)])
+    _log(
+        actor,
+        case,
+        basis,
+        AccessAction.CREATE,
+        "assessment",
+        item,
+        [LIFE_DOMAIN_CATEGORY.get(item.life_domain, Category.PLAN)],
+    )
     return item
 
 
@@ -385,7 +448,9 @@ def plan_goal_add(*, actor: Membership, case: Case, **values: Any) -> PlanGoal:
     basis = require_case(actor, case, Perm.CASE_EDIT)
     goal = PlanGoal(plan=_plan(case), **values)
     if goal.target_date and goal.target_date < case.opened_on:
-        raise ValidationError({"target_date": _("The target date lies before the case was opened.")})
+        raise ValidationError(
+            {"target_date": _("The target date lies before the case was opened.")}
+        )
     goal.full_clean()
     goal.save()
     if case.phase in (Phase.INTAKE, Phase.ASSESSMENT):
@@ -441,7 +506,10 @@ def plan_step_status_set(*, actor: Membership, step: PlanStep, status: str) -> P
     """Team members responsible for a step may report its progress; the lead may always."""
     case = step.goal.plan.case
     basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
-    if basis != Basis.LEAD_ORGANISATION and step.responsible_organisation_id != actor.organisation_id:
+    if (
+        basis != Basis.LEAD_ORGANISATION
+        and step.responsible_organisation_id != actor.organisation_id
+    ):
         raise PermissionDenied
     step.status = status
     step.full_clean()
@@ -452,7 +520,9 @@ def plan_step_status_set(*, actor: Membership, step: PlanStep, status: str) -> P
 
 
 def plan_snapshot(plan: IntegrationPlan) -> dict[str, Any]:
-    goals = plan.goals.prefetch_related("steps__responsible_organisation", "steps__responsible_user")
+    goals = plan.goals.prefetch_related(
+        "steps__responsible_organisation", "steps__responsible_user"
+    )
     return {
         "goals": [
             {
@@ -495,8 +565,12 @@ def plan_agree(
     if last is not None and last.snapshot == snapshot and last.agreed_on == agreed_on:
         raise ValidationError({"agreed_on": _("This version of the plan has already been agreed.")})
     version = PlanVersion.objects.create(
-        plan=plan, number=(last.number + 1) if last else 1, agreed_on=agreed_on,
-        agreed_by=actor.user, remarks=remarks, snapshot=snapshot,
+        plan=plan,
+        number=(last.number + 1) if last else 1,
+        agreed_on=agreed_on,
+        agreed_by=actor.user,
+        remarks=remarks,
+        snapshot=snapshot,
     )
     if case.phase in (Phase.INTAKE, Phase.ASSESSMENT, Phase.PLANNING):
         case.phase = Phase.IMPLEMENTATION
@@ -527,7 +601,9 @@ def appointment_create(*, actor: Membership, case: Case, **values: Any) -> Appoi
 
 
 @transaction.atomic
-def appointment_update(*, actor: Membership, appointment: Appointment, **values: Any) -> Appointment:
+def appointment_update(
+    *, actor: Membership, appointment: Appointment, **values: Any
+) -> Appointment:
     case = appointment.case
     basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
     if basis != Basis.LEAD_ORGANISATION and appointment.organisation_id != actor.organisation_id:
@@ -543,13 +619,21 @@ def appointment_update(*, actor: Membership, appointment: Appointment, **values:
 
 @transaction.atomic
 def note_create(
-    *, actor: Membership, case: Case, text: str, visibility: str = NoteVisibility.ORGANISATION,
+    *,
+    actor: Membership,
+    case: Case,
+    text: str,
+    visibility: str = NoteVisibility.ORGANISATION,
     is_sensitive: bool = False,
 ) -> Note:
     basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
     note = Note(
-        case=case, author=actor.user, organisation_id=actor.organisation_id, text=text.strip(),
-        visibility=visibility, is_sensitive=is_sensitive,
+        case=case,
+        author=actor.user,
+        organisation_id=actor.organisation_id,
+        text=text.strip(),
+        visibility=visibility,
+        is_sensitive=is_sensitive,
     )
     note.full_clean()
     cutoff = timezone.now() - dt.timedelta(minutes=2)
@@ -559,8 +643,15 @@ def note_create(
         raise ValidationError({"text": _("This note has just been saved already.")})
     note.save()
     _touch(case)
-    _log(actor, case, basis, AccessAction.CREATE, "note", note,
-         [Category.HEALTH] if is_sensitive else [Category.NOTES])
+    _log(
+        actor,
+        case,
+        basis,
+        AccessAction.CREATE,
+        "note",
+        note,
+        [Category.HEALTH] if is_sensitive else [Category.NOTES],
+    )
     return note
 
 
@@ -573,11 +664,17 @@ def followup_create(
     if not owner.memberships.filter(organisation_id=actor.organisation_id, is_active=True).exists():
         raise ValidationError({"owner": _("Follow-ups go to colleagues of your own organisation.")})
     followup = FollowUp(
-        case=case, title=title.strip(), due_on=due_on, owner=owner,
-        organisation_id=actor.organisation_id, created_by=actor.user,
+        case=case,
+        title=title.strip(),
+        due_on=due_on,
+        owner=owner,
+        organisation_id=actor.organisation_id,
+        created_by=actor.user,
     )
     followup.full_clean()
-    if FollowUp.objects.filter(case=case, title=followup.title, due_on=due_on, done_at=None).exists():
+    if FollowUp.objects.filter(
+        case=case, title=followup.title, due_on=due_on, done_at=None
+    ).exists():
         raise ValidationError({"title": _("This follow-up exists already.")})
     followup.save()
     _touch(case)
@@ -607,8 +704,10 @@ def document_upload(
     basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
     if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
         raise ValidationError(
-            {"file": _("The file is too large (at most %(mb)s MB).")
-             % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}}
+            {
+                "file": _("The file is too large (at most %(mb)s MB).")
+                % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
+            }
         )
     if upload.size == 0:
         raise ValidationError({"file": _("The file is empty.")})
@@ -622,9 +721,15 @@ def document_upload(
         digest.update(chunk)
     upload.seek(0)
     document = Document(
-        case=case, doc_type=doc_type, title=title.strip(), original_filename=upload.name or "",
-        content_type=content_type, size=upload.size, sha256=digest.hexdigest(),
-        organisation_id=actor.organisation_id, uploaded_by=actor.user,
+        case=case,
+        doc_type=doc_type,
+        title=title.strip(),
+        original_filename=upload.name or "",
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        organisation_id=actor.organisation_id,
+        uploaded_by=actor.user,
     )
     document.full_clean(exclude=["file"])
     if Document.objects.filter(case=case, sha256=document.sha256).exists():

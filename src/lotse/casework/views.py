@@ -44,7 +44,7 @@ from .models import (
 
 
 def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
+    return request.membership  # type: ignore[attr-defined]
 
 
 def _case_url(case: Case, anchor: str = "") -> str:
@@ -66,12 +66,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         filters = selectors.CaseFilters(
-            q=data["q"], birth_date=data["birth_date"], status=data["status"],
+            q=data["q"],
+            birth_date=data["birth_date"],
+            status=data["status"],
             organisation_id=data["organisation"].pk if data["organisation"] else None,
-            phase=data["phase"], manager_id=_actor(request).user_id if data["mine"] else None,
+            phase=data["phase"],
+            manager_id=_actor(request).user_id if data["mine"] else None,
         )
-    page = selectors.case_list(actor=_actor(request), filters=filters,
-                               page=_page_number(request))
+    page = selectors.case_list(actor=_actor(request), filters=filters, page=_page_number(request))
     context = {"form": form, "page": page}
     if _is_htmx(request):
         return render(request, "casework/_case_results.html", context)
@@ -101,20 +103,27 @@ def register(request: HttpRequest) -> HttpResponse:
         if duplicates and not form.cleaned_data["confirm_not_duplicate"]:
             form.add_error(
                 "confirm_not_duplicate",
-                _("There are similar persons with the same date of birth. Please check them "
-                  "and confirm that this is a different person."),
+                _(
+                    "There are similar persons with the same date of birth. Please check them "
+                    "and confirm that this is a different person."
+                ),
             )
         else:
             try:
                 case = services.case_register(
-                    actor=actor, other_names=form.other_names(), languages=form.languages(),
+                    actor=actor,
+                    other_names=form.other_names(),
+                    languages=form.languages(),
                     **form.person_fields(),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
-                messages.success(request, _("%(person)s has been registered and a case opened.")
-                                 % {"person": case.person})
+                messages.success(
+                    request,
+                    _("%(person)s has been registered and a case opened.")
+                    % {"person": case.person},
+                )
                 return redirect(_case_url(case))
     return render(request, "casework/register.html", {"form": form, "duplicates": duplicates})
 
@@ -122,10 +131,17 @@ def register(request: HttpRequest) -> HttpResponse:
 @actor_required(Perm.CASE_VIEW)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.case_detail(actor=_actor(request), case_id=pk)
-    return render(request, "casework/case_detail.html", {
-        "d": detail, "case": detail.case, "person": detail.case.person,
-        "need_choices": NeedStatus.choices, "step_choices": StepStatus.choices,
-    })
+    return render(
+        request,
+        "casework/case_detail.html",
+        {
+            "d": detail,
+            "case": detail.case,
+            "person": detail.case.person,
+            "need_choices": NeedStatus.choices,
+            "step_choices": StepStatus.choices,
+        },
+    )
 
 
 @actor_required(Perm.CASE_VIEW)
@@ -136,9 +152,17 @@ def plan_print(request: HttpRequest, pk: int, number: int | None = None) -> Http
         version = next((v for v in detail.plan.versions.all() if v.number == number), None)
         if version is None:
             raise Http404
-    return render(request, "casework/plan_print.html",
-                  {"d": detail, "case": detail.case, "person": detail.case.person, "version": version,
-                   "today": timezone.localdate()})
+    return render(
+        request,
+        "casework/plan_print.html",
+        {
+            "d": detail,
+            "case": detail.case,
+            "person": detail.case.person,
+            "version": version,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 # --- the generic form step on a case ------------------------------------------
@@ -149,7 +173,7 @@ def case_form(
     pk: int,
     *,
     perm: str,
-    form_factory: Callable[..., forms.Form],
+    form_factory: Callable[..., forms.BaseForm],
     save: Callable[[Membership, Case, Any], Any],
     title: str,
     anchor: str,
@@ -174,8 +198,15 @@ def case_form(
         else:
             messages.success(request, success)
             return redirect(_case_url(case, anchor))
-    context = {"form": form, "case": case, "person": case.person, "title": title, "intro": intro,
-               "anchor": anchor, **(extra or {})}
+    context = {
+        "form": form,
+        "case": case,
+        "person": case.person,
+        "title": title,
+        "intro": intro,
+        "anchor": anchor,
+        **(extra or {}),
+    }
     return render(request, template, context, status=422 if form.errors else 200)
 
 
@@ -193,30 +224,49 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(actor=actor, case_id=pk)
 
     def save(actor: Membership, case: Case, form: Any) -> None:
-        people_services.person_update(actor=actor, person=case.person, other_names=form.other_names(),
-                                      languages=form.languages(), **form.person_fields())
+        people_services.person_update(
+            actor=actor,
+            person=case.person,
+            other_names=form.other_names(),
+            languages=form.languages(),
+            **form.person_fields(),
+        )
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="person",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="person",
         form_factory=lambda *a: f.PersonForm(*a[:1], instance=case.person),
-        title=_("Edit master data"), success=_("Master data saved."),
+        title=_("Edit master data"),
+        success=_("Master data saved."),
     )
 
 
 def _timeline_new(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     form_class = f.ResidenceForm if kind == "residence" else f.BenefitForm
-    add = (people_services.residence_status_add if kind == "residence"
-           else people_services.benefit_period_add)
+    add = (
+        people_services.residence_status_add
+        if kind == "residence"
+        else people_services.benefit_period_add
+    )
 
     def save(actor: Membership, case: Case, form: Any) -> None:
         add(actor=actor, person=case.person, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="residence",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="residence",
         form_factory=lambda *a: form_class(*a[:1]),
         title=_("New residence status") if kind == "residence" else _("New benefit period"),
-        intro=_("An open period before the new one ends the day before. Earlier entries stay in "
-                "the history."),
+        intro=_(
+            "An open period before the new one ends the day before. Earlier entries stay in "
+            "the history."
+        ),
         success=_("Entry saved."),
     )
 
@@ -227,8 +277,11 @@ def _timeline_correct(request: HttpRequest, pk: int, entry_pk: int, kind: str) -
     model: type[Any] = ResidenceStatusPeriod if kind == "residence" else BenefitPeriod
     entry = get_object_or_404(model, pk=entry_pk, person_id=case.person_id)
     form_class = f.ResidenceCorrectionForm if kind == "residence" else f.BenefitCorrectionForm
-    correct = (people_services.residence_status_correct if kind == "residence"
-               else people_services.benefit_period_correct)
+    correct = (
+        people_services.residence_status_correct
+        if kind == "residence"
+        else people_services.benefit_period_correct
+    )
 
     def save(actor: Membership, case: Case, form: Any) -> None:
         data = dict(form.cleaned_data)
@@ -236,13 +289,26 @@ def _timeline_correct(request: HttpRequest, pk: int, entry_pk: int, kind: str) -
         correct(actor=actor, entry=entry, reason=reason, retract=retract, **data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="residence",
-        form_factory=lambda *a: form_class(*a[:1], instance=model(**{
-            fld.attname: getattr(entry, fld.attname) for fld in model._meta.concrete_fields
-            if fld.attname not in ("id", "supersedes_id")})),
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="residence",
+        form_factory=lambda *a: form_class(
+            *a[:1],
+            instance=model(
+                **{
+                    fld.attname: getattr(entry, fld.attname)
+                    for fld in model._meta.concrete_fields
+                    if fld.attname not in ("id", "supersedes_id")
+                }
+            ),
+        ),
         title=_("Correct entry: %(entry)s") % {"entry": entry},
-        intro=_("The entry is not overwritten: the correction supersedes it and both stay visible "
-                "in the history."),
+        intro=_(
+            "The entry is not overwritten: the correction supersedes it and both stay visible "
+            "in the history."
+        ),
         success=_("Correction saved."),
     )
 
@@ -278,9 +344,14 @@ def phase(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="overview",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="overview",
         form_factory=lambda *a: f.PhaseForm(*a[:1], initial={"phase": case.phase}),
-        title=_("Change phase or close the case"), success=_("Phase saved."),
+        title=_("Change phase or close the case"),
+        success=_("Phase saved."),
     )
 
 
@@ -304,15 +375,27 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(actor=actor, case_id=pk)
 
     def save(actor: Membership, case: Case, form: Any) -> None:
-        services.case_team_add(actor=actor, case=case, member=form.cleaned_data["member"],
-                               team_role=form.cleaned_data["team_role"])
+        services.case_team_add(
+            actor=actor,
+            case=case,
+            member=form.cleaned_data["member"],
+            team_role=form.cleaned_data["team_role"],
+        )
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="team",
-        form_factory=lambda *a: f.TeamAddForm(*a[:1], lead_organisation_id=case.lead_organisation_id),
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="team",
+        form_factory=lambda *a: f.TeamAddForm(
+            *a[:1], lead_organisation_id=case.lead_organisation_id
+        ),
         title=_("Add to the case team"),
-        intro=_("Team members' organisations can see the case. Until consent management is in "
-                "place, add only agencies the person has agreed to."),
+        intro=_(
+            "Team members' organisations can see the case. Until consent management is in "
+            "place, add only agencies the person has agreed to."
+        ),
         success=_("Added to the case team."),
     )
 
@@ -353,15 +436,26 @@ def intake_new(request: HttpRequest, pk: int) -> HttpResponse:
 
     def save(actor: Membership, case: Case, form: Any) -> None:
         services.intake_create(
-            actor=actor, case=case, guide=guide, conducted_on=form.cleaned_data["conducted_on"],
-            interpreter_language=form.cleaned_data["interpreter_language"], answers=form.answers(),
+            actor=actor,
+            case=case,
+            guide=guide,
+            conducted_on=form.cleaned_data["conducted_on"],
+            interpreter_language=form.cleaned_data["interpreter_language"],
+            answers=form.answers(),
         )
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="intake",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="intake",
         form_factory=lambda *a: f.IntakeForm(
-            *a[:1], questions=questions, initial={"conducted_on": timezone.localdate()}),
-        title=_("Intake interview"), intro=guide.name, success=_("Intake saved."),
+            *a[:1], questions=questions, initial={"conducted_on": timezone.localdate()}
+        ),
+        title=_("Intake interview"),
+        intro=guide.name,
+        success=_("Intake saved."),
     )
 
 
@@ -377,16 +471,29 @@ def assessment_new(request: HttpRequest, pk: int) -> HttpResponse:
     def save(actor: Membership, case: Case, form: Any) -> None:
         data = form.cleaned_data
         item = {k: data[k] for k in ("life_domain", "kind", "description", "need_type", "priority")}
-        services.assessment_create(actor=actor, case=case, assessed_on=data["assessed_on"],
-                                   summary=data["summary"], items=[item])
+        services.assessment_create(
+            actor=actor,
+            case=case,
+            assessed_on=data["assessed_on"],
+            summary=data["summary"],
+            items=[item],
+        )
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="assessment",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="assessment",
         form_factory=lambda *a: _AssessmentWithItemForm(
-            *a[:1], initial={"assessed_on": timezone.localdate()}),
-        title=_("New assessment"), success=_("Assessment saved."),
-        intro=_("Record strengths and needs per life domain. Further items can be added to the "
-                "assessment afterwards."),
+            *a[:1], initial={"assessed_on": timezone.localdate()}
+        ),
+        title=_("New assessment"),
+        success=_("Assessment saved."),
+        intro=_(
+            "Record strengths and needs per life domain. Further items can be added to the "
+            "assessment afterwards."
+        ),
     )
 
 
@@ -400,9 +507,15 @@ def assessment_item_new(request: HttpRequest, pk: int, assessment_pk: int) -> Ht
         services.assessment_item_add(actor=actor, assessment=assessment, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="assessment",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="assessment",
         form_factory=lambda *a: f.AssessmentItemForm(*a[:1]),
-        title=_("Add a strength or need"), intro=str(assessment), success=_("Saved."),
+        title=_("Add a strength or need"),
+        intro=str(assessment),
+        success=_("Saved."),
     )
 
 
@@ -414,7 +527,9 @@ def need_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = _get(AssessmentItem, case, item_pk, "assessment__case")
     form = f.StatusForm(request.POST, choices=NeedStatus.choices)
     if form.is_valid():
-        services.assessment_item_status_set(actor=actor, item=item, status=form.cleaned_data["status"])
+        services.assessment_item_status_set(
+            actor=actor, item=item, status=form.cleaned_data["status"]
+        )
         messages.success(request, _("Status saved."))
     return redirect(_case_url(case, "assessment"))
 
@@ -428,9 +543,14 @@ def goal_new(request: HttpRequest, pk: int) -> HttpResponse:
         services.plan_goal_add(actor=actor, case=case, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="plan",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="plan",
         form_factory=lambda *a: f.GoalForm(*a[:1]),
-        title=_("New goal"), success=_("Goal saved."),
+        title=_("New goal"),
+        success=_("Goal saved."),
     )
 
 
@@ -452,15 +572,24 @@ def step_new(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
     actor = _actor(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     goal = _get(PlanGoal, case, goal_pk, "plan__case")
-    user_ids = [case.case_manager_id, *case.team.filter(removed_at__isnull=True).values_list("user_id", flat=True)]
+    user_ids = [
+        case.case_manager_id,
+        *case.team.filter(removed_at__isnull=True).values_list("user_id", flat=True),
+    ]
 
     def save(actor: Membership, case: Case, form: Any) -> None:
         services.plan_step_add(actor=actor, goal=goal, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="plan",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="plan",
         form_factory=lambda *a: f.StepForm(*a[:1], case_user_ids=user_ids),
-        title=_("New step"), intro=_("Goal: %(goal)s") % {"goal": goal}, success=_("Step saved."),
+        title=_("New step"),
+        intro=_("Goal: %(goal)s") % {"goal": goal},
+        success=_("Step saved."),
     )
 
 
@@ -483,7 +612,11 @@ def plan_agree(request: HttpRequest, pk: int) -> HttpResponse:
         services.plan_agree(actor=actor, case=case, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_EDIT, save=save, anchor="plan",
+        request,
+        pk,
+        perm=Perm.CASE_EDIT,
+        save=save,
+        anchor="plan",
         form_factory=lambda *a: f.AgreeForm(*a[:1], initial={"agreed_on": timezone.localdate()}),
         title=_("Record the agreement with the person"),
         intro=_("The current plan is kept as a numbered version that cannot change any more."),
@@ -502,10 +635,16 @@ def appointment_new(request: HttpRequest, pk: int) -> HttpResponse:
         services.appointment_create(actor=actor, case=case, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_CONTRIBUTE, save=save, anchor="appointments",
+        request,
+        pk,
+        perm=Perm.CASE_CONTRIBUTE,
+        save=save,
+        anchor="appointments",
         form_factory=lambda *a: f.AppointmentForm(
-            *a[:1], initial={"organisation": actor.organisation_id, "status": "planned"}),
-        title=_("New appointment"), success=_("Appointment saved."),
+            *a[:1], initial={"organisation": actor.organisation_id, "status": "planned"}
+        ),
+        title=_("New appointment"),
+        success=_("Appointment saved."),
     )
 
 
@@ -519,9 +658,16 @@ def appointment_edit(request: HttpRequest, pk: int, appointment_pk: int) -> Http
         services.appointment_update(actor=actor, appointment=appointment, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_CONTRIBUTE, save=save, anchor="appointments",
-        form_factory=lambda *a: f.AppointmentForm(*a[:1], instance=Appointment.objects.get(pk=appointment.pk)),
-        title=_("Appointment: outcome and agreements"), success=_("Appointment saved."),
+        request,
+        pk,
+        perm=Perm.CASE_CONTRIBUTE,
+        save=save,
+        anchor="appointments",
+        form_factory=lambda *a: f.AppointmentForm(
+            *a[:1], instance=Appointment.objects.get(pk=appointment.pk)
+        ),
+        title=_("Appointment: outcome and agreements"),
+        success=_("Appointment saved."),
     )
 
 
@@ -531,22 +677,37 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
         services.note_create(actor=actor, case=case, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_CONTRIBUTE, save=save, anchor="notes",
+        request,
+        pk,
+        perm=Perm.CASE_CONTRIBUTE,
+        save=save,
+        anchor="notes",
         form_factory=lambda *a: f.NoteForm(*a[:1]),
-        title=_("New note"), success=_("Note saved."),
+        title=_("New note"),
+        success=_("Note saved."),
     )
 
 
 @actor_required(Perm.CASE_CONTRIBUTE)
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     def save(actor: Membership, case: Case, form: Any) -> None:
-        services.document_upload(actor=actor, case=case, doc_type=form.cleaned_data["doc_type"],
-                                 title=form.cleaned_data["title"], upload=form.cleaned_data["file"])
+        services.document_upload(
+            actor=actor,
+            case=case,
+            doc_type=form.cleaned_data["doc_type"],
+            title=form.cleaned_data["title"],
+            upload=form.cleaned_data["file"],
+        )
 
     return case_form(
-        request, pk, perm=Perm.CASE_CONTRIBUTE, save=save, anchor="documents",
+        request,
+        pk,
+        perm=Perm.CASE_CONTRIBUTE,
+        save=save,
+        anchor="documents",
         form_factory=lambda *a: f.DocumentForm(*a),
-        title=_("Upload a document"), success=_("Document uploaded."),
+        title=_("Upload a document"),
+        success=_("Document uploaded."),
         template="casework/case_form_upload.html",
     )
 
@@ -557,11 +718,21 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileRe
     case = selectors.case_get(actor=actor, case_id=pk)
     basis = require_case(actor, case, Perm.CASE_VIEW)
     document = get_object_or_404(case.documents.all(), pk=document_pk)
-    access_log_record(actor=actor, action=AccessAction.DOWNLOAD, person_ids=[case.person_id],
-                      categories=[Category.DOCUMENTS], basis=basis, object_type="document",
-                      object_id=document.pk)
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type,
-                            as_attachment=True, filename=document.original_filename or "dokument")
+    access_log_record(
+        actor=actor,
+        action=AccessAction.DOWNLOAD,
+        person_ids=[case.person_id],
+        categories=[Category.DOCUMENTS],
+        basis=basis,
+        object_type="document",
+        object_id=document.pk,
+    )
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=True,
+        filename=document.original_filename or "dokument",
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -574,10 +745,16 @@ def followup_new(request: HttpRequest, pk: int) -> HttpResponse:
         services.followup_create(actor=actor, case=case, **form.cleaned_data)
 
     return case_form(
-        request, pk, perm=Perm.CASE_CONTRIBUTE, save=save, anchor="followups",
+        request,
+        pk,
+        perm=Perm.CASE_CONTRIBUTE,
+        save=save,
+        anchor="followups",
         form_factory=lambda *a: f.FollowUpForm(
-            *a[:1], organisation_id=actor.organisation_id, initial={"owner": actor.user_id}),
-        title=_("New follow-up"), success=_("Follow-up saved."),
+            *a[:1], organisation_id=actor.organisation_id, initial={"owner": actor.user_id}
+        ),
+        title=_("New follow-up"),
+        success=_("Follow-up saved."),
     )
 
 
@@ -600,7 +777,9 @@ def followup_done(request: HttpRequest, pk: int, followup_pk: int) -> HttpRespon
 @actor_required(Perm.GUIDE_EDIT)
 def guides(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    own = InterviewGuide.objects.filter(organisation_id=actor.organisation_id, is_active=True).first()
+    own = InterviewGuide.objects.filter(
+        organisation_id=actor.organisation_id, is_active=True
+    ).first()
     default = InterviewGuide.objects.filter(organisation__isnull=True, is_active=True).first()
     editable = own or (default if actor.role == "sysadmin" else None)
     if request.method == "POST" and own is None and default is not None:
@@ -608,23 +787,34 @@ def guides(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your organisation now has its own copy of the guide."))
         return redirect("casework:guides")
     shown = editable or default
-    return render(request, "casework/guides.html", {
-        "guide": shown, "editable": editable is not None,
-        "questions": shown.questions.all() if shown else [], "can_copy": own is None,
-    })
+    return render(
+        request,
+        "casework/guides.html",
+        {
+            "guide": shown,
+            "editable": editable is not None,
+            "questions": shown.questions.all() if shown else [],
+            "can_copy": own is None,
+        },
+    )
 
 
 @actor_required(Perm.GUIDE_EDIT)
-def question_edit(request: HttpRequest, guide_pk: int, question_pk: int | None = None) -> HttpResponse:
+def question_edit(
+    request: HttpRequest, guide_pk: int, question_pk: int | None = None
+) -> HttpResponse:
     actor = _actor(request)
     guide = get_object_or_404(InterviewGuide, pk=guide_pk)
-    question = get_object_or_404(InterviewQuestion, pk=question_pk, guide=guide) if question_pk else None
+    question = (
+        get_object_or_404(InterviewQuestion, pk=question_pk, guide=guide) if question_pk else None
+    )
     form = f.QuestionForm(request.POST or None, instance=question or InterviewQuestion(guide=guide))
     if request.method == "POST" and form.is_valid():
         values = {k: form.cleaned_data[k] for k in form.Meta.fields}
         try:
-            services.guide_question_save(actor=actor, guide=guide, question=question,
-                                         choices=form.choices(), **values)
+            services.guide_question_save(
+                actor=actor, guide=guide, question=question, choices=form.choices(), **values
+            )
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -632,7 +822,13 @@ def question_edit(request: HttpRequest, guide_pk: int, question_pk: int | None =
             return redirect("casework:guides")
     elif guide.organisation_id not in (None, actor.organisation_id):
         raise Http404
-    return render(request, "casework/question_form.html", {
-        "form": form, "guide": guide,
-        "title": gettext_lazy("Edit question") if question else gettext_lazy("New question"),
-    }, status=422 if form.errors else 200)
+    return render(
+        request,
+        "casework/question_form.html",
+        {
+            "form": form,
+            "guide": guide,
+            "title": gettext_lazy("Edit question") if question else gettext_lazy("New question"),
+        },
+        status=422 if form.errors else 200,
+    )

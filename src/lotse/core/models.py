@@ -156,6 +156,9 @@ class AccessLogHead(models.Model):
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.count} @ {self.last_hash[:12]}"
+
 
 class AppendOnlyError(RuntimeError):
     pass
@@ -194,6 +197,9 @@ class AccessLogEntry(models.Model):
         ordering = ["seq"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log entries")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} person={self.person_id} by user={self.user_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -30,7 +30,7 @@ class Perm:
     CASE_EDIT = "case.edit"  # phase, person master data, timelines, intake, plan, team
     CASE_CONTRIBUTE = "case.contribute"  # appointments, notes, documents, follow-ups
     GUIDE_EDIT = "guide.edit"  # interview guides of the organisation
-    API_TOKEN = "api.token"  # create personal API tokens
+    API_TOKEN = "api.token"  # noqa: S105 — a permission name, not a secret
 
 
 CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})

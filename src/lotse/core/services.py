@@ -71,7 +71,11 @@ def access_log_verify(*, batch_size: int = 5000) -> tuple[bool, int | None]:
     expected_seq = 1
     qs = AccessLogEntry.objects.order_by("seq")
     for entry in qs.iterator(chunk_size=batch_size):
-        if entry.seq != expected_seq or entry.prev_hash != prev or entry.compute_hash() != entry.hash:
+        if (
+            entry.seq != expected_seq
+            or entry.prev_hash != prev
+            or entry.compute_hash() != entry.hash
+        ):
             return False, entry.seq
         prev = entry.hash
         expected_seq += 1

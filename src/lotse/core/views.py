@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -64,7 +64,7 @@ class LogoutView(auth_views.LogoutView):
 def acting(request: HttpRequest) -> HttpResponse:
     memberships = list(
         Membership.objects.filter(
-            user=request.user, is_active=True, organisation__is_active=True
+            user_id=cast(int, request.user.pk), is_active=True, organisation__is_active=True
         ).select_related("organisation")
     )
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -73,9 +73,17 @@ def acting(request: HttpRequest) -> HttpResponse:
     form = ActingForm(request.POST or None, memberships=memberships)
     if request.method == "POST" and form.is_valid():
         request.session[SESSION_KEY] = int(form.cleaned_data["membership"])
-        messages.success(request, _("You are now acting for %(org)s.") % {
-            "org": next(m.organisation for m in memberships if str(m.pk) == form.cleaned_data["membership"])
-        })
+        messages.success(
+            request,
+            _("You are now acting for %(org)s.")
+            % {
+                "org": next(
+                    m.organisation
+                    for m in memberships
+                    if str(m.pk) == form.cleaned_data["membership"]
+                )
+            },
+        )
         return redirect(next_url or "core:dashboard")
     return render(
         request, "core/acting.html", {"form": form, "memberships": memberships, "next": next_url}

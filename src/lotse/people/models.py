@@ -145,6 +145,10 @@ class TimelineEntry(models.Model):
         ordering = ["valid_from", "recorded_at"]
 
     @property
+    def label(self) -> str:
+        return str(self)
+
+    @property
     def is_current(self) -> bool:
         return not self.is_retraction and not hasattr(self, "superseded_by")
 

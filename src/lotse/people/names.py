@@ -17,9 +17,22 @@ _NON_LETTERS = re.compile(r"[^a-z ]+")
 _VOWELS = re.compile(r"[aeiouy]")
 _REPEATS = re.compile(r"(.)\1+")
 # Spelling variants that map to one sound in transliterations from Arabic/Persian/Cyrillic.
-_VARIANTS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("ph", "f"), ("kh", "h"), ("dh", "d"),
-             ("th", "t"), ("sh", "s"), ("ch", "s"), ("q", "k"), ("c", "k"), ("w", "v"),
-             ("j", "y"), ("z", "s"))
+_VARIANTS = (
+    ("ou", "u"),
+    ("oo", "u"),
+    ("ee", "i"),
+    ("ph", "f"),
+    ("kh", "h"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("sh", "s"),
+    ("ch", "s"),
+    ("q", "k"),
+    ("c", "k"),
+    ("w", "v"),
+    ("j", "y"),
+    ("z", "s"),
+)
 
 
 def fold(name: str) -> str:

@@ -52,7 +52,11 @@ def person_duplicate_candidates(
     found.sort(key=lambda c: -c.score)
     if found:
         access_log_record(
-            actor=actor, action=AccessAction.LIST, person_ids=[c.person.pk for c in found],
-            categories=[Category.MASTER], basis="duplicate_check", object_type="person",
+            actor=actor,
+            action=AccessAction.LIST,
+            person_ids=[c.person.pk for c in found],
+            categories=[Category.MASTER],
+            basis="duplicate_check",
+            object_type="person",
         )
     return found

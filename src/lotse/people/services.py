@@ -22,7 +22,14 @@ from lotse.core.services import access_log_record
 from lotse.privacy.access import require_person_edit
 from lotse.privacy.categories import Category
 
-from .models import BenefitPeriod, Person, PersonLanguage, PersonName, ResidenceStatusPeriod, TimelineEntry
+from .models import (
+    BenefitPeriod,
+    Person,
+    PersonLanguage,
+    PersonName,
+    ResidenceStatusPeriod,
+    TimelineEntry,
+)
 from .names import search_keys
 
 T = TypeVar("T", bound=TimelineEntry)
@@ -89,7 +96,11 @@ def person_update(
         if other_names is not None:
             person.other_names.all().delete()
             PersonName.objects.bulk_create(
-                [PersonName(person=person, family_name=f, given_names=g) for f, g in other_names if f or g]
+                [
+                    PersonName(person=person, family_name=f, given_names=g)
+                    for f, g in other_names
+                    if f or g
+                ]
             )
         _refresh_search_text(person, person.other_names.all())
         person.full_clean()
@@ -97,8 +108,12 @@ def person_update(
         if languages is not None:
             person_languages_set(person=person, languages=languages)
         access_log_record(
-            actor=actor, action=AccessAction.UPDATE, person_ids=[person.pk],
-            categories=[Category.MASTER], basis=basis, object_type="person",
+            actor=actor,
+            action=AccessAction.UPDATE,
+            person_ids=[person.pk],
+            categories=[Category.MASTER],
+            basis=basis,
+            object_type="person",
             object_id=person.pk,
         )
     return person
@@ -122,13 +137,16 @@ def _fmt(day: dt.date | None) -> str:
 
 def _current(model: type[T], person: Person) -> list[T]:
     return list(
-        model.objects.filter(person=person, superseded_by__isnull=True, is_retraction=False)
+        model._default_manager.filter(
+            person=person, superseded_by__isnull=True, is_retraction=False
+        )
     )
 
 
 def _overlaps(entries: Iterable[T], start: dt.date, end: dt.date | None) -> list[T]:
     return [
-        e for e in entries
+        e
+        for e in entries
         if (end is None or e.valid_from <= end) and (e.valid_to is None or e.valid_to >= start)
     ]
 
@@ -138,8 +156,15 @@ def _copy(entry: T, **changes: Any) -> T:
     data = {
         f.attname: getattr(entry, f.attname)
         for f in model._meta.concrete_fields
-        if f.attname not in {"id", "supersedes_id", "recorded_at", "recorded_by_id",
-                             "correction_reason", "is_retraction"}
+        if f.attname
+        not in {
+            "id",
+            "supersedes_id",
+            "recorded_at",
+            "recorded_by_id",
+            "correction_reason",
+            "is_retraction",
+        }
     }
     data.update(changes)
     return model(**data)
@@ -186,7 +211,11 @@ def _timeline_add(
                         "The period overlaps the current entry %(label)s from %(start)s to "
                         "%(end)s. Correct that entry instead."
                     )
-                    % {"label": other.label, "start": _fmt(other.valid_from), "end": _fmt(other.valid_to)}
+                    % {
+                        "label": other.label,
+                        "start": _fmt(other.valid_from),
+                        "end": _fmt(other.valid_to),
+                    }
                 }
             )
         if closed is not None:
@@ -196,14 +225,19 @@ def _timeline_add(
 
 
 def _timeline_correct(
-    model: type[T], *, actor: Membership, entry: T, reason: str, retract: bool = False,
+    model: type[T],
+    *,
+    actor: Membership,
+    entry: T,
+    reason: str,
+    retract: bool = False,
     **values: Any,
 ) -> T:
     if not reason.strip():
         raise ValidationError({"correction_reason": _("Please give a reason for the correction.")})
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=entry.person_id).first()
-        entry = model.objects.get(pk=entry.pk)
+        entry = model._default_manager.get(pk=entry.pk)
         if not entry.is_current:
             raise ValidationError(
                 {"__all__": _("This entry has already been corrected; correct the newer entry.")}
@@ -226,7 +260,11 @@ def _timeline_correct(
                             "The corrected period overlaps the entry %(label)s from %(start)s "
                             "to %(end)s."
                         )
-                        % {"label": other.label, "start": _fmt(other.valid_from), "end": _fmt(other.valid_to)}
+                        % {
+                            "label": other.label,
+                            "start": _fmt(other.valid_from),
+                            "end": _fmt(other.valid_to),
+                        }
                     }
                 )
         new.save()
@@ -237,8 +275,13 @@ def _log_timeline(
     actor: Membership, person_id: int, basis: str, category: str, kind: str, obj: Any
 ) -> None:
     access_log_record(
-        actor=actor, action=AccessAction.CREATE, person_ids=[person_id], categories=[category],
-        basis=basis, object_type=kind, object_id=obj.pk,
+        actor=actor,
+        action=AccessAction.CREATE,
+        person_ids=[person_id],
+        categories=[category],
+        basis=basis,
+        object_type=kind,
+        object_id=obj.pk,
     )
 
 
@@ -256,7 +299,12 @@ def residence_status_add(
 
 @transaction.atomic
 def residence_status_correct(
-    *, actor: Membership, entry: ResidenceStatusPeriod, reason: str, retract: bool = False, **values: Any
+    *,
+    actor: Membership,
+    entry: ResidenceStatusPeriod,
+    reason: str,
+    retract: bool = False,
+    **values: Any,
 ) -> ResidenceStatusPeriod:
     basis = require_person_edit(actor, entry.person_id)
     new = _timeline_correct(
@@ -271,7 +319,9 @@ def benefit_period_add(
     *, actor: Membership, person: Person, close_open: bool = True, **values: Any
 ) -> BenefitPeriod:
     basis = require_person_edit(actor, person.pk)
-    entry = _timeline_add(BenefitPeriod, actor=actor, person=person, close_open=close_open, **values)
+    entry = _timeline_add(
+        BenefitPeriod, actor=actor, person=person, close_open=close_open, **values
+    )
     _log_timeline(actor, person.pk, basis, Category.BENEFITS, "benefit_period", entry)
     return entry
 

@@ -5,4 +5,4 @@ import os
 from .base import *  # noqa: F403
 
 DEBUG = True
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"

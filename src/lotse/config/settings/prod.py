@@ -22,4 +22,4 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("LOTSE_HSTS_SECONDS", "0"))
 USE_X_FORWARDED_HOST = env_bool("LOTSE_USE_X_FORWARDED_HOST", False)  # noqa: F405
-LOGGING["root"]["level"] = os.environ.get("LOTSE_LOG_LEVEL", "INFO")  # noqa: F405
+LOGGING["root"]["level"] = os.environ.get("LOTSE_LOG_LEVEL", "INFO")  # type: ignore[index]  # noqa: F405
