@@ -47,7 +47,7 @@ def test_case_manager_main_path(world, page):
     p.get_by_label("Priorität").select_option("high")
     p.get_by_role("button", name="Speichern").click()
     page.axe()
-    assert p.get_by_text("Deutsch B1 für die Ausbildung").is_visible()
+    assert p.get_by_role("cell", name="Deutsch B1 für die Ausbildung", exact=True).is_visible()
 
     # A goal and a step of the integration plan.
     p.get_by_role("link", name="Neues Ziel").click()
@@ -62,7 +62,7 @@ def test_case_manager_main_path(world, page):
     ).click()
     page.axe()
     p.get_by_label("Schritt", exact=True).fill("Bewerbung bei der Handwerkskammer")
-    p.get_by_label("Zuständige Organisation").select_option(label=str(world.partner))
+    p.get_by_label("Zuständige Stelle").select_option(label=str(world.partner))
     p.get_by_role("button", name="Speichern").click()
     page.axe()
 
@@ -88,8 +88,8 @@ def test_error_messages_are_at_the_field_and_keyboard_works(world, page):
     p = page.page
     _login(page, "cm")
     page.goto("/cases/new/")
-    p.get_by_label("Familienname").fill("Test")
-    p.get_by_label("Vorname(n)").fill("Person")
+    p.get_by_label("Familienname", exact=True).fill("Test")
+    p.get_by_label("Vornamen", exact=True).fill("Person")
     p.get_by_label("Geburtsdatum", exact=True).fill("2004-01-01")
     p.get_by_role("button", name="Aufnehmen").click()
     page.axe()

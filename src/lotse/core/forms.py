@@ -61,7 +61,9 @@ class KernFormMixin:
                 (cls for wtype, cls in _INPUT_CLASS.items() if isinstance(widget, wtype)),
                 "kern-form-input__input",
             )
-            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([*classes, css])
             if isinstance(field, forms.DateField) and not isinstance(widget, DateInput):
                 field.widget = DateInput(attrs=widget.attrs)
 
