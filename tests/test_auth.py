@@ -39,13 +39,15 @@ def test_lockout_after_repeated_failures(world, client):
 
 
 def test_user_with_several_memberships_chooses_the_acting_one(world, client):
-    second = MembershipFactory(user=world.case_manager.user, organisation=world.other,
-                               role="partner_staff")
+    second = MembershipFactory(
+        user=world.case_manager.user, organisation=world.other, role="partner_staff"
+    )
     client.force_login(world.case_manager.user)
     r = client.get(reverse("casework:list"))
     assert r.status_code == 302 and reverse("core:acting") in r["Location"]
-    r = client.post(reverse("core:acting"), {"membership": str(second.pk),
-                                             "next": reverse("casework:list")})
+    r = client.post(
+        reverse("core:acting"), {"membership": str(second.pk), "next": reverse("casework:list")}
+    )
     assert r.status_code == 302 and r["Location"] == reverse("casework:list")
     assert client.session[SESSION_KEY] == second.pk
     body = client.get(reverse("casework:list")).content.decode()
@@ -58,8 +60,10 @@ def test_user_with_several_memberships_chooses_the_acting_one(world, client):
 
 def test_open_redirect_is_refused(world, client):
     client.force_login(world.case_manager.user)
-    r = client.post(reverse("core:acting"), {"membership": str(world.case_manager.pk),
-                                             "next": "https://evil.example/"})
+    r = client.post(
+        reverse("core:acting"),
+        {"membership": str(world.case_manager.pk), "next": "https://evil.example/"},
+    )
     assert r["Location"] == reverse("core:dashboard")
 
 

@@ -425,3 +425,51 @@ def test_appointment_update_by_other_org_is_denied(world, as_member):
     )
     assert r.status_code == 403
     assert Appointment.objects.get(pk=appointment.pk).purpose == "Erstberatung"
+
+
+def test_household_links_only_persons_in_scope(world, as_member):
+    from lotse.people.services import household_link
+
+    from .factories import CaseFactory
+
+    sister = CaseFactory(
+        lead_organisation=world.lead,
+        case_manager=world.case_manager.user,
+        person__family_name="Haddad",
+        person__given_names="Lina",
+        person__gender="female",
+    )
+    client = as_member(world.case_manager)
+    url = reverse("casework:household", args=[world.case.pk])
+    body = client.get(url, {"q": "Haddad"}).content.decode()
+    assert "Haddad, Lina" in body and "Haddad, Mohammed (" not in body
+    # Persons outside the scope are not offered and cannot be posted.
+    assert "Rahimi, Zahra" not in client.get(url, {"q": "Rahimi"}).content.decode()
+    r = client.post(url, {"q": "Rahimi", "other": world.foreign_case.person_id, "role": "sibling"})
+    assert r.status_code == 422
+    r = client.post(
+        url, {"q": "Haddad", "other": sister.person_id, "role": "sibling", "other_role": "sibling"}
+    )
+    assert r.status_code == 302
+    world.case.person.refresh_from_db()
+    sister.person.refresh_from_db()
+    assert world.case.person.household_id == sister.person.household_id is not None
+    body = client.get(reverse("casework:detail", args=[world.case.pk])).content.decode()
+    assert "Lina Haddad" in body
+    # The foreign authority's person in the same household stays invisible to the KI.
+    import pytest
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        household_link(
+            actor=world.case_manager,
+            person=world.case.person,
+            other=world.foreign_case.person,
+            role="sibling",
+        )
+    foreign = world.foreign_case.person
+    foreign.household_id = sister.person.household_id
+    foreign.save()
+    body = client.get(reverse("casework:detail", args=[world.case.pk])).content.decode()
+    assert "Rahimi" not in body
+    assert AccessLogEntry.objects.filter(object_type="household", action="update").exists()

@@ -19,6 +19,7 @@ CASE_VIEWS = {
     "casework:residence_new": "edit",
     "casework:benefit_new": "edit",
     "casework:phase": "edit",
+    "casework:household": "edit",
     "casework:team_add": "edit",
     "casework:intake_new": "edit",
     "casework:assessment_new": "edit",

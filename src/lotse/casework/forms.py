@@ -11,7 +11,7 @@ from django_countries import countries
 from lotse.core.forms import DateTimeInput, Form, ModelForm, choice_field, model_choice_field
 from lotse.core.models import District, Membership, NeedType, Organisation, User
 from lotse.core.roles import CASEWORK_ROLES
-from lotse.people.codes import CefrLevel, Language, ResidenceStatus
+from lotse.people.codes import CefrLevel, HouseholdRole, Language, ResidenceStatus
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
 
 from .codes import ClosingReason, ItemKind, LifeDomain, Phase, Priority, QuestionKind
@@ -421,4 +421,23 @@ class QuestionForm(ModelForm):
             line.strip()
             for line in self.cleaned_data.get("choices_text", "").splitlines()
             if line.strip()
+        ]
+
+
+class HouseholdLinkForm(Form):
+    other = forms.TypedChoiceField(label=_("Person"), coerce=int, widget=forms.RadioSelect)
+    role = forms.ChoiceField(
+        label=_("Role of this person in the household"), choices=HouseholdRole.choices
+    )
+    other_role = forms.ChoiceField(
+        label=_("Role of the other person"),
+        required=False,
+        choices=BLANK + list(HouseholdRole.choices),
+        help_text=_("Leave empty to keep it as it is."),
+    )
+
+    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "other").choices = [
+            (c.person_id, f"{c.person} ({c.person.birth_date:%d.%m.%Y})") for c in candidates
         ]

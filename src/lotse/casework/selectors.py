@@ -19,7 +19,7 @@ from lotse.core.services import access_log_record
 from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.names import fold, skeleton
-from lotse.privacy.access import Basis, visible_cases
+from lotse.privacy.access import Basis, visible_cases, visible_persons
 from lotse.privacy.categories import CASE_PAGE_CATEGORIES, Category
 
 from .codes import NoteVisibility
@@ -169,6 +169,7 @@ class CaseDetail:
     documents: list[Document]
     followups: list[FollowUp]
     open_needs: list[AssessmentItem] = field(default_factory=list)
+    household: list[Any] = field(default_factory=list)
 
     @property
     def person(self) -> Any:
@@ -242,6 +243,9 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
         for item in assessment.items.all()
         if item.kind == "need" and item.status in ("open", "in_progress")
     ]
+    household = household_members(
+        actor=actor, person_id=person_id, household_id=case.person.household_id
+    )
     categories = list(CASE_PAGE_CATEGORIES)
     if any(n.is_sensitive for n in notes):
         categories.append(Category.HEALTH)
@@ -269,7 +273,48 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
         documents=documents,
         followups=followups,
         open_needs=open_needs,
+        household=household,
     )
+
+
+def household_members(*, actor: Membership, person_id: int, household_id: int | None) -> list[Any]:
+    """Other members of the household — only those the actor may see, each with a case
+    of theirs in scope to link to. Logged by the caller with the case page."""
+    if household_id is None:
+        return []
+    return list(
+        visible_persons(actor)
+        .filter(household_id=household_id)
+        .exclude(pk=person_id)
+        .annotate(
+            visible_case_id=Subquery(
+                visible_cases(actor).filter(person=OuterRef("pk")).values("pk")[:1]
+            )
+        )
+        .order_by("birth_date")
+    )
+
+
+def household_candidates(*, actor: Membership, case: Case, q: str) -> list[Case]:
+    """Cases in scope whose person matches `q`, to link into a household (logged)."""
+    if not fold(q):
+        return []
+    rows = list(
+        cases_filtered(actor=actor, filters=CaseFilters(q=q, include_closed=True))
+        .exclude(person_id=case.person_id)
+        .select_related("person")
+        .order_by("person__family_name", "person__given_names")[:20]
+    )
+    if rows:
+        access_log_record(
+            actor=actor,
+            action=AccessAction.LIST,
+            person_ids=[c.person_id for c in rows],
+            categories=[Category.MASTER],
+            basis={c.person_id: _basis(actor, c) for c in rows},
+            object_type="household_search",
+        )
+    return rows
 
 
 @dataclass

@@ -27,6 +27,7 @@ urlpatterns = [
         "<int:pk>/benefits/<int:entry_pk>/correct/", views.benefit_correct, name="benefit_correct"
     ),
     path("<int:pk>/phase/", views.phase, name="phase"),
+    path("<int:pk>/household/", views.household, name="household"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/team/add/", views.team_add, name="team_add"),
     path("<int:pk>/team/<int:member_pk>/remove/", views.team_remove, name="team_remove"),

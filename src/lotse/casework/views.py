@@ -832,3 +832,45 @@ def question_edit(
         },
         status=422 if form.errors else 200,
     )
+
+
+@actor_required(Perm.CASE_EDIT)
+def household(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the person with a household member: search among persons in scope, pick one."""
+    actor = _actor(request)
+    case = selectors.case_get(actor=actor, case_id=pk)
+    require_case(actor, case, Perm.CASE_EDIT)
+    q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:100]
+    candidates = selectors.household_candidates(actor=actor, case=case, q=q)
+    form = f.HouseholdLinkForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and request.POST.get("leave"):
+        people_services.household_leave(actor=actor, person=case.person)
+        messages.success(request, _("The person has left the household."))
+        return redirect(_case_url(case, "overview"))
+    if request.method == "POST" and form.is_valid():
+        other = next(c.person for c in candidates if c.person_id == form.cleaned_data["other"])
+        try:
+            people_services.household_link(
+                actor=actor,
+                person=case.person,
+                other=other,
+                role=form.cleaned_data["role"],
+                other_role=form.cleaned_data["other_role"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Household saved."))
+            return redirect(_case_url(case, "overview"))
+    return render(
+        request,
+        "casework/household.html",
+        {
+            "case": case,
+            "person": case.person,
+            "form": form,
+            "q": q,
+            "candidates": candidates,
+        },
+        status=422 if form.errors else 200,
+    )

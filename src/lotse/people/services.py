@@ -14,16 +14,18 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from lotse.core.models import AccessAction, Membership
 from lotse.core.services import access_log_record
-from lotse.privacy.access import require_person_edit
+from lotse.privacy.access import person_basis, require_person_edit
 from lotse.privacy.categories import Category
 
 from .models import (
     BenefitPeriod,
+    Household,
     Person,
     PersonLanguage,
     PersonName,
@@ -336,3 +338,59 @@ def benefit_period_correct(
     )
     _log_timeline(actor, entry.person_id, basis, Category.BENEFITS, "benefit_period", new)
     return new
+
+
+@transaction.atomic
+def household_link(
+    *, actor: Membership, person: Person, other: Person, role: str, other_role: str = ""
+) -> Household:
+    """Put `person` into the household of `other` (creating it if needed). Both must be
+    in the actor's scope; the person's master data is kept by the lead organisation."""
+    basis = require_person_edit(actor, person.pk)
+    if person_basis(actor, other.pk) is None:
+        raise Http404
+    if other.pk == person.pk:
+        raise ValidationError({"other": _("A person cannot be linked with themselves.")})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    other = Person.objects.select_for_update().get(pk=other.pk)
+    household = other.household or person.household
+    if household is None:
+        household = Household.objects.create(label=other.family_name)
+    if other.household_id != household.pk or other_role:
+        other.household = household
+        other.household_role = other_role or other.household_role or "head"
+        other.full_clean()
+        other.save(update_fields=["household", "household_role", "updated_at"])
+    person.household = household
+    person.household_role = role
+    person.full_clean()
+    person.save(update_fields=["household", "household_role", "updated_at"])
+    access_log_record(
+        actor=actor,
+        action=AccessAction.UPDATE,
+        person_ids=[person.pk, other.pk],
+        categories=[Category.FAMILY],
+        basis=basis,
+        object_type="household",
+        object_id=household.pk,
+    )
+    return household
+
+
+@transaction.atomic
+def household_leave(*, actor: Membership, person: Person) -> None:
+    basis = require_person_edit(actor, person.pk)
+    household_id = person.household_id
+    if household_id is None:
+        return
+    person.household, person.household_role = None, ""
+    person.save(update_fields=["household", "household_role", "updated_at"])
+    access_log_record(
+        actor=actor,
+        action=AccessAction.UPDATE,
+        person_ids=[person.pk],
+        categories=[Category.FAMILY],
+        basis=basis,
+        object_type="household",
+        object_id=household_id,
+    )
