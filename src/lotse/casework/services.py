@@ -86,6 +86,12 @@ def case_register(
     person = person_create(
         actor=actor, other_names=other_names, languages=languages, **person_fields
     )
+    if opened_on is not None and (
+        opened_on > timezone.localdate() or opened_on < person.birth_date
+    ):
+        raise ValidationError(
+            {"opened_on": _("The case cannot open in the future or before the date of birth.")}
+        )
     case = Case(
         person=person,
         lead_organisation_id=actor.organisation_id,

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_countries",
+    "ninja",
     "axes",
     "lotse.core",
     "lotse.people",

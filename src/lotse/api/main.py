@@ -1,0 +1,41 @@
+"""The lotse JSON API (DESIGN §6), mounted at /api/v1/ by config/urls.py.
+
+Every operation needs a personal API token (`Authorization: Bearer …`) and acts
+in the token's membership, with the same scope and access logging as the pages.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from . import cases, casework_items, persons, plan, timelines
+from .auth import TokenAuth
+from .errors import register_error_handlers
+
+DESCRIPTION = """\
+Case management data of the municipality, as far as your membership may see it.
+
+Authenticate with a personal API token: `Authorization: Bearer lotse_…`
+(create one with `lotse token create --user NAME [--org ORG]`). The token acts in
+one membership (user, organisation, role). Persons and cases outside its scope
+answer 404 and are never listed or counted; a role that may not do something
+gets 403. Every read and write of personal data is recorded in the access log.
+
+Errors are JSON: `{"detail": "…"}`, and for invalid input (422)
+`{"detail": "…", "errors": {"field": ["message", …]}}`. Dates are ISO 8601.
+"""
+
+api = NinjaAPI(
+    title="lotse API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=TokenAuth(),
+)
+register_error_handlers(api)
+
+api.add_router("/persons", persons.router)
+api.add_router("/persons", timelines.router)
+api.add_router("/cases", cases.router)
+api.add_router("/cases", plan.router)
+api.add_router("/cases", casework_items.router)

@@ -1,0 +1,333 @@
+"""Every API endpoint × role, like tests/test_permissions_matrix.py for the pages:
+the roles that may use it get data and an access log entry; a case out of scope
+does not exist (404); a role without the right gets 403 whatever the id; and a
+refused call writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from lotse.casework.models import (
+    Appointment,
+    Case,
+    CaseTeamMember,
+    FollowUp,
+    Note,
+    PlanGoal,
+    PlanStep,
+    PlanVersion,
+)
+from lotse.core.models import AccessLogEntry
+from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+
+from ..factories import (
+    BenefitFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ResidenceFactory,
+    TeamMemberFactory,
+)
+
+
+@dataclass
+class Objects:
+    """Ids used in paths: one set on the world's case, one on the foreign case."""
+
+    ids: dict[str, int]
+    foreign: dict[str, int]
+
+
+def _case_objects(
+    case: Case, lead_user: Any, step_org: Any, appointment_org: Any
+) -> dict[str, int]:
+    goal = PlanGoal.objects.create(plan=case.plan, life_domain="work", title="Ausbildung finden")
+    step = PlanStep.objects.create(goal=goal, title="Bewerbung", responsible_organisation=step_org)
+    appointment = Appointment.objects.create(
+        case=case,
+        organisation=appointment_org,
+        starts_at=timezone.now() + dt.timedelta(days=3),
+        purpose="Beratung",
+        created_by=lead_user,
+    )
+    note = Note.objects.create(
+        case=case,
+        author=lead_user,
+        organisation=case.lead_organisation,
+        text="Vermerk",
+        visibility="case_team",
+    )
+    followup = FollowUp.objects.create(
+        case=case,
+        title="Nachfassen",
+        due_on=timezone.localdate(),
+        owner=lead_user,
+        organisation=case.lead_organisation,
+        created_by=lead_user,
+    )
+    benefit = BenefitFactory(person=case.person)
+    residence = ResidenceStatusPeriod.objects.filter(
+        person=case.person
+    ).first() or ResidenceFactory(person=case.person)
+    team = CaseTeamMember.objects.filter(case=case).first()
+    return {
+        "case": case.pk,
+        "person": case.person_id,
+        "goal": goal.pk,
+        "step": step.pk,
+        "appointment": appointment.pk,
+        "note": note.pk,
+        "followup": followup.pk,
+        "benefit": benefit.pk,
+        "residence": residence.pk,
+        "team": team.pk if team else 0,
+    }
+
+
+@pytest.fixture
+def objects(world) -> Objects:
+    # The partner is responsible for the step and holds the appointment, so that
+    # partner staff may report on them (contribute rights on their own things).
+    ids = _case_objects(world.case, world.case_manager.user, world.partner, world.partner)
+    TeamMemberFactory(case=world.foreign_case)  # somebody of a fourth organisation
+    foreign = _case_objects(world.foreign_case, world.outsider.user, world.other, world.other)
+    return Objects(ids=ids, foreign=foreign)
+
+
+@pytest.fixture
+def newcomer(world):
+    """A case worker of a fourth organisation who could join a case team."""
+    return MembershipFactory(
+        organisation=OrganisationFactory(name="JMD Lotsenstadt", short_name="JMD"),
+        role="case_manager",
+    )
+
+
+# name → (method, path, right, body). Body may use {member} (a membership id).
+ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any] | None]] = {
+    "person": ("get", "/persons/{person}", "view", None),
+    "residence_list": ("get", "/persons/{person}/residence-statuses", "view", None),
+    "benefit_list": ("get", "/persons/{person}/benefits", "view", None),
+    "case": ("get", "/cases/{case}", "view", None),
+    "team_list": ("get", "/cases/{case}/team", "view", None),
+    "plan": ("get", "/cases/{case}/plan", "view", None),
+    "appointment_list": ("get", "/cases/{case}/appointments", "view", None),
+    "note_list": ("get", "/cases/{case}/notes", "view", None),
+    "followup_list": ("get", "/cases/{case}/followups", "view", None),
+    "person_patch": ("patch", "/persons/{person}", "edit", {"given_names": "Mohamed"}),
+    "residence_add": (
+        "post",
+        "/persons/{person}/residence-statuses",
+        "edit",
+        {"status": "ae_25a", "valid_from": "2025-01-01"},
+    ),
+    "residence_correct": (
+        "post",
+        "/persons/{person}/residence-statuses/{residence}/correction",
+        "edit",
+        {"correction_reason": "Tippfehler", "valid_from": "2022-12-01"},
+    ),
+    "benefit_add": (
+        "post",
+        "/persons/{person}/benefits",
+        "edit",
+        {"regime": "asylblg_2", "valid_from": "2025-01-01"},
+    ),
+    "benefit_correct": (
+        "post",
+        "/persons/{person}/benefits/{benefit}/correction",
+        "edit",
+        {"correction_reason": "Bescheid", "regime": "asylblg_2"},
+    ),
+    "case_patch": ("patch", "/cases/{case}", "edit", {"phase": "assessment"}),
+    "case_reopen": ("post", "/cases/{case}/reopen", "edit", None),
+    "team_add": (
+        "post",
+        "/cases/{case}/team",
+        "edit",
+        {"member": "{member}", "team_role": "Beratung"},
+    ),
+    "team_remove": ("delete", "/cases/{case}/team/{team}", "edit", None),
+    "goal_add": (
+        "post",
+        "/cases/{case}/plan/goals",
+        "edit",
+        {"life_domain": "language", "title": "Deutsch B1"},
+    ),
+    "goal_patch": ("patch", "/cases/{case}/plan/goals/{goal}", "edit", {"status": "achieved"}),
+    "step_add": (
+        "post",
+        "/cases/{case}/plan/goals/{goal}/steps",
+        "edit",
+        {"title": "Kurs suchen", "responsible_is_client": True},
+    ),
+    "plan_agree": ("post", "/cases/{case}/plan/agree", "edit", {"agreed_on": "{today}"}),
+    "step_patch": ("patch", "/cases/{case}/plan/steps/{step}", "contribute", {"status": "done"}),
+    "appointment_add": (
+        "post",
+        "/cases/{case}/appointments",
+        "contribute",
+        {"starts_at": "2030-01-10T10:00:00+01:00", "purpose": "Erstgespräch"},
+    ),
+    "appointment_patch": (
+        "patch",
+        "/cases/{case}/appointments/{appointment}",
+        "contribute",
+        {"outcome": "Termin wahrgenommen", "status": "held"},
+    ),
+    "note_add": ("post", "/cases/{case}/notes", "contribute", {"text": "Neuer Vermerk"}),
+    "followup_add": (
+        "post",
+        "/cases/{case}/followups",
+        "contribute",
+        {"title": "Bescheid prüfen", "due_on": "2030-01-01"},
+    ),
+    "followup_done": ("post", "/cases/{case}/followups/{followup}/done", "contribute", None),
+}
+
+# role → status per right on the world's case (volunteer and sysadmin hold no token).
+OK, DENIED, HIDDEN = "ok", 403, 404
+EXPECTED = {
+    "case_manager": {"view": OK, "edit": OK, "contribute": OK},
+    "team_lead": {"view": OK, "edit": OK, "contribute": OK},
+    "partner_staff": {"view": OK, "edit": DENIED, "contribute": OK},
+    "partner_colleague": {"view": OK, "edit": DENIED, "contribute": OK},
+    "outsider": {"view": HIDDEN, "edit": HIDDEN, "contribute": HIDDEN},
+    "coordinator": {"view": DENIED, "edit": DENIED, "contribute": DENIED},
+    "analyst": {"view": DENIED, "edit": DENIED, "contribute": DENIED},
+    "org_admin": {"view": DENIED, "edit": DENIED, "contribute": DENIED},
+}
+# Follow-ups are the organisation's own: another organisation's do not exist for it.
+OVERRIDES = {
+    ("followup_done", "partner_staff"): HIDDEN,
+    ("followup_done", "partner_colleague"): HIDDEN,
+}
+# An open case cannot be reopened: allowed roles get the service's 422.
+OK_STATUS = {"case_reopen": 422}
+
+
+def _fill(value: Any, ids: dict[str, int], extra: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {k: _fill(v, ids, extra) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        key = value[1:-1]
+        return extra[key] if key in extra else ids[key]
+    return value
+
+
+def _request(api, name: str, who: str, ids: dict[str, int], newcomer) -> Any:
+    method, path, _right, body = ENDPOINTS[name]
+    extra = {"member": newcomer.pk, "today": timezone.localdate().isoformat()}
+    url = path.format(**ids)
+    if method == "get":
+        return api.get(url, who)
+    if method == "delete":
+        return api.delete(url, who)
+    return api.call(method, url, who, data=_fill(body or {}, ids, extra))
+
+
+def snapshot() -> dict[str, Any]:
+    """What a refused call must not change."""
+    return {
+        "persons": list(Person.objects.values_list("pk", "family_name", "given_names")),
+        "cases": list(Case.objects.values_list("pk", "phase", "case_manager_id", "updated_at")),
+        "residence": ResidenceStatusPeriod.objects.count(),
+        "benefits": BenefitPeriod.objects.count(),
+        "team": list(CaseTeamMember.objects.values_list("pk", "removed_at")),
+        "goals": list(PlanGoal.objects.values_list("pk", "status", "title")),
+        "steps": list(PlanStep.objects.values_list("pk", "status")),
+        "versions": PlanVersion.objects.count(),
+        "appointments": list(Appointment.objects.values_list("pk", "status", "outcome")),
+        "notes": Note.objects.count(),
+        "followups": list(FollowUp.objects.values_list("pk", "done_at")),
+        "log": AccessLogEntry.objects.count(),
+    }
+
+
+def _expected(name: str, role: str) -> Any:
+    return OVERRIDES.get((name, role), EXPECTED[role][ENDPOINTS[name][2]])
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_refused_roles_get_404_or_403_and_nothing_is_written(api, world, objects, newcomer, name):
+    for role in EXPECTED:
+        expected = _expected(name, role)
+        if expected == OK:
+            continue
+        before = snapshot()
+        response = _request(api, name, role, objects.ids, newcomer)
+        assert response.status_code == expected, (name, role, response.content)
+        assert response["Content-Type"].startswith("application/json")
+        assert "detail" in response.json()
+        assert snapshot() == before, (name, role)
+
+
+ALLOWED = [(name, role) for name in ENDPOINTS for role in EXPECTED if _expected(name, role) == OK]
+
+
+@pytest.mark.parametrize(("name", "role"), ALLOWED)
+def test_allowed_roles_get_data_and_the_access_is_logged(
+    api, world, objects, newcomer, log, name, role
+):
+    response = _request(api, name, role, objects.ids, newcomer)
+    expected = OK_STATUS.get(name)
+    if expected:
+        assert response.status_code == expected, response.content
+        return
+    assert response.status_code in (200, 201, 204), (name, role, response.content)
+    if response.status_code != 204:
+        assert response.json() is not None
+    entries = log.entries(person_id=world.case.person_id)
+    assert entries, "no access log entry"
+    member = world.partner_colleague if role == "partner_colleague" else world.by_role()[role]
+    assert all(e.user_id == member.user_id and e.channel == "api" for e in entries)
+    assert entries[-1].organisation_id == member.organisation_id
+    if ENDPOINTS[name][0] == "get":
+        assert {e.action for e in entries} <= {"read", "list"}
+        basis = "lead_organisation" if member.organisation_id == world.lead.pk else "case_team"
+        assert {e.basis for e in entries} == {basis}
+        assert all(e.categories for e in entries)
+
+
+CASE_OBJECT_ENDPOINTS = [
+    name
+    for name, (_m, path, _r, _b) in ENDPOINTS.items()
+    if any(f"{{{key}}}" in path for key in ("goal", "step", "appointment", "followup", "team"))
+]
+
+
+@pytest.mark.parametrize("name", CASE_OBJECT_ENDPOINTS)
+def test_objects_of_a_foreign_case_are_not_reachable_through_my_case(
+    api, world, objects, newcomer, name
+):
+    """Ids of the foreign case's goals, steps, … combined with my own case id: 404."""
+    ids = dict(objects.foreign, case=world.case.pk, person=world.case.person_id)
+    before = snapshot()
+    response = _request(api, name, "case_manager", ids, newcomer)
+    assert response.status_code == 404, response.content
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", ["residence_correct", "benefit_correct"])
+def test_timeline_entries_of_another_person_are_not_reachable(api, world, objects, newcomer, name):
+    ids = dict(objects.foreign, person=world.case.person_id)
+    before = snapshot()
+    assert _request(api, name, "case_manager", ids, newcomer).status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["volunteer", "sysadmin"])
+def test_roles_that_may_not_hold_tokens_are_refused(api, world, role):
+    from lotse.api.models import ApiToken
+    from lotse.api.services import token_hash
+
+    # Such a token can only exist if the role table changed after it was made.
+    plain = "lotse_0123456789_" + "x" * 43
+    ApiToken.objects.create(
+        membership=world.by_role()[role], prefix="0123456789", token_hash=token_hash(plain)
+    )
+    assert api.get(f"/cases/{world.case.pk}", token=plain).status_code == 401

@@ -1,0 +1,84 @@
+"""The OpenAPI document and the JSON answers outside the operations."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+PATHS = {
+    "/api/v1/persons": {"get", "post"},
+    "/api/v1/persons/{person_id}": {"get", "patch"},
+    "/api/v1/persons/{person_id}/residence-statuses": {"get", "post"},
+    "/api/v1/persons/{person_id}/residence-statuses/{entry_id}/correction": {"post"},
+    "/api/v1/persons/{person_id}/benefits": {"get", "post"},
+    "/api/v1/persons/{person_id}/benefits/{entry_id}/correction": {"post"},
+    "/api/v1/cases": {"get"},
+    "/api/v1/cases/{case_id}": {"get", "patch"},
+    "/api/v1/cases/{case_id}/reopen": {"post"},
+    "/api/v1/cases/{case_id}/team": {"get", "post"},
+    "/api/v1/cases/{case_id}/team/{member_id}": {"delete"},
+    "/api/v1/cases/{case_id}/plan": {"get"},
+    "/api/v1/cases/{case_id}/plan/goals": {"post"},
+    "/api/v1/cases/{case_id}/plan/goals/{goal_id}": {"patch"},
+    "/api/v1/cases/{case_id}/plan/goals/{goal_id}/steps": {"post"},
+    "/api/v1/cases/{case_id}/plan/steps/{step_id}": {"patch"},
+    "/api/v1/cases/{case_id}/plan/agree": {"post"},
+    "/api/v1/cases/{case_id}/appointments": {"get", "post"},
+    "/api/v1/cases/{case_id}/appointments/{appointment_id}": {"patch"},
+    "/api/v1/cases/{case_id}/notes": {"get", "post"},
+    "/api/v1/cases/{case_id}/followups": {"get", "post"},
+    "/api/v1/cases/{case_id}/followups/{followup_id}/done": {"post"},
+}
+
+
+def test_openapi_document_lists_every_path_with_bearer_security(db):
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    assert doc["openapi"].startswith("3.")
+    assert doc["info"]["title"] == "lotse API" and doc["info"]["version"] == "1"
+    assert {path: set(ops) for path, ops in doc["paths"].items()} == PATHS
+    schemes = doc["components"]["securitySchemes"]
+    assert any(s["type"] == "http" and s["scheme"] == "bearer" for s in schemes.values())
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method} {path}"
+            assert operation.get("security"), where
+            assert operation.get("description"), where  # from the docstring
+            assert "401" in operation["responses"], where
+            if method != "get":
+                assert "422" in operation["responses"], where
+
+
+def test_openapi_document_names_the_codes(db):
+    doc = Client().get("/api/v1/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    assert "duldung" in schemas["ResidenceStatus"]["enum"]
+    assert "asylblg_3" in schemas["BenefitRegime"]["enum"]
+    assert "closed" in schemas["Phase"]["enum"]
+
+
+def test_docs_page_is_served(db):
+    assert Client().get("/api/v1/docs").status_code == 200
+
+
+def test_unknown_api_paths_answer_json_404(api, world):
+    for path in ("/nothing-here", f"/cases/{world.case.pk}/unknown"):
+        response = api.get(path, "case_manager")
+        assert response.status_code == 404
+        assert response.json()["detail"]
+
+
+def test_ids_that_are_not_numbers_are_422_per_field(api, world):
+    response = api.get("/cases/abc", "case_manager")
+    assert response.status_code == 422
+    assert "case_id" in response.json()["errors"]
+
+
+def test_access_log_entries_carry_channel_and_request_id(api, world, tokens, log):
+    response = api.client.get(
+        f"/api/v1/cases/{world.case.pk}",
+        headers={"Authorization": f"Bearer {tokens['case_manager']}", "X-Request-ID": "req-42"},
+    )
+    assert response.status_code == 200 and response["X-Request-ID"] == "req-42"
+    (entry,) = log.entries()
+    assert entry.channel == "api" and entry.request_id == "req-42"
