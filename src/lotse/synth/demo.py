@@ -1,0 +1,236 @@
+"""The demo municipality: synthetic data plus one login per role (`lotse demo`).
+
+Idempotent: users and memberships are created or updated, assignments are topped
+up to their target numbers, so running the demo twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from lotse.casework.models import Appointment, Case, CaseTeamMember, FollowUp
+from lotse.core.models import Membership, Organisation, User
+from lotse.core.roles import Role
+
+from . import pools
+
+DEMO_SEED = 2024
+DEMO_PERSONS = 300
+CASES_FOR_CASE_MANAGER = 40
+TEAM_CASES_FOR_PARTNER = 30
+OVERDUE_FOLLOWUPS = 6
+DUE_SOON_FOLLOWUPS = 4
+UPCOMING_APPOINTMENTS = 8
+
+# role (= username) → organisation key in pools.ORGANISATIONS
+ROLE_ORGANISATION = {
+    Role.CASE_MANAGER: "ki",
+    Role.PARTNER_STAFF: "jobcenter",
+    Role.TEAM_LEAD: "ki",
+    Role.COORDINATOR: "ki",
+    Role.ANALYST: "ki",
+    Role.VOLUNTEER: "ehrenamt",
+    Role.ORG_ADMIN: "ki",
+    Role.SYSADMIN: "ki",
+}
+MULTI_USERNAME = "multi"
+MULTI_MEMBERSHIPS = [("jmd1", Role.CASE_MANAGER), ("jobcenter", Role.PARTNER_STAFF)]
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    organisation: str
+    role: str
+
+
+def _organisation(key: str) -> Organisation:
+    """The synthetic organisation for `key`; created from the catalogue if missing."""
+    spec = next(o for o in pools.ORGANISATIONS if o.key == key)
+    org = Organisation.objects.filter(name=spec.name).first()
+    if org is None:
+        org = Organisation.objects.filter(org_type=spec.org_type).order_by("pk").first()
+    if org is None:
+        org = Organisation.objects.create(
+            name=spec.name,
+            short_name=spec.short_name,
+            org_type=spec.org_type,
+            legal_domains=list(spec.legal_domains),
+        )
+    return org
+
+
+def _user(username: str, first_name: str, last_name: str, password: str) -> User:
+    user, _created = User.objects.get_or_create(
+        username=username, defaults={"first_name": first_name, "last_name": last_name}
+    )
+    user.first_name, user.last_name, user.is_active = first_name, last_name, True
+    if not user.check_password(password):
+        user.set_password(password)
+    user.save()
+    return user
+
+
+def _membership(user: User, org: Organisation, role: str) -> Membership:
+    membership, _created = Membership.objects.get_or_create(user=user, organisation=org, role=role)
+    if not membership.is_active:
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
+    return membership
+
+
+def _assign_cases(user: User, org: Organisation, target: int) -> list[Case]:
+    """Make `user` the case manager of `target` open cases of `org` (topping up)."""
+    mine = Case.objects.filter(case_manager=user, lead_organisation=org).exclude(phase="closed")
+    missing = target - mine.count()
+    if missing > 0:
+        ids = list(
+            Case.objects.filter(lead_organisation=org)
+            .exclude(phase="closed")
+            .exclude(case_manager=user)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:missing]
+        )
+        Case.objects.filter(pk__in=ids).update(case_manager=user)
+    return list(mine.order_by("pk"))
+
+
+def _join_teams(user: User, org: Organisation, target: int, team_role: str) -> None:
+    active = CaseTeamMember.objects.filter(
+        user=user, organisation=org, removed_at__isnull=True
+    ).exclude(case__phase="closed")
+    missing = target - active.count()
+    if missing <= 0:
+        return
+    cases = list(
+        Case.objects.exclude(phase="closed")
+        .exclude(lead_organisation=org)
+        .exclude(
+            Exists(
+                CaseTeamMember.objects.filter(
+                    case=OuterRef("pk"), user=user, organisation=org, removed_at__isnull=True
+                )
+            )
+        )
+        .order_by("pk")[:missing]
+    )
+    CaseTeamMember.objects.bulk_create(
+        [
+            CaseTeamMember(
+                case=case,
+                user=user,
+                organisation=org,
+                team_role=team_role,
+                added_by_id=case.case_manager_id,
+            )
+            for case in cases
+        ]
+    )
+
+
+def _fill_worklist(user: User, org: Organisation, cases: list[Case]) -> None:
+    """Overdue and due follow-ups and appointments in the next two weeks, for "Meine Arbeit"."""
+    if not cases:
+        return
+    today = timezone.localdate()
+    open_followups = FollowUp.objects.filter(owner=user, organisation=org, done_at__isnull=True)
+    wanted = [
+        (open_followups.filter(due_on__lt=today).count(), OVERDUE_FOLLOWUPS, -3, -4),
+        (
+            open_followups.filter(
+                due_on__gte=today, due_on__lte=today + dt.timedelta(days=7)
+            ).count(),
+            DUE_SOON_FOLLOWUPS,
+            1,
+            2,
+        ),
+    ]
+    new: list[FollowUp] = []
+    for have, target, first, step in wanted:
+        for i in range(have, target):
+            case = cases[(len(new) * 7) % len(cases)]
+            new.append(
+                FollowUp(
+                    case=case,
+                    title=pools.FOLLOWUPS[(i + first) % len(pools.FOLLOWUPS)],
+                    due_on=today + dt.timedelta(days=first + step * i),
+                    owner=user,
+                    organisation=org,
+                    created_by=user,
+                )
+            )
+    FollowUp.objects.bulk_create(new)
+
+    now = timezone.now()
+    upcoming = Appointment.objects.filter(
+        case__in=cases,
+        organisation=org,
+        status="planned",
+        starts_at__gte=now,
+        starts_at__lte=now + dt.timedelta(days=14),
+    ).count()
+    appointments: list[Appointment] = []
+    purposes = pools.APPOINTMENT_PURPOSES["lead"]
+    for i in range(upcoming, UPCOMING_APPOINTMENTS):
+        day = today + dt.timedelta(days=1 + (i * 13) // UPCOMING_APPOINTMENTS)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        starts = timezone.make_aware(dt.datetime(day.year, day.month, day.day, 9 + i % 7, 0))
+        appointments.append(
+            Appointment(
+                case=cases[(i * 5) % len(cases)],
+                organisation=org,
+                starts_at=starts,
+                purpose=purposes[i % len(purposes)],
+                location=pools.LOCATIONS[i % 3],
+                created_by=user,
+            )
+        )
+    Appointment.objects.bulk_create(appointments)
+
+
+@transaction.atomic
+def demo_users() -> list[DemoLogin]:
+    """Create or update the demo logins; returns what to print."""
+    password = settings.LOTSE_DEMO_PASSWORD
+    logins: list[DemoLogin] = []
+    labels = dict(Role.choices)
+    for role, org_key in ROLE_ORGANISATION.items():
+        org = _organisation(org_key)
+        user = _user(str(role), "Demo", str(labels[role]), password)
+        _membership(user, org, role)
+        logins.append(DemoLogin(user.username, password, str(org), str(labels[role])))
+        if role == Role.CASE_MANAGER:
+            cases = _assign_cases(user, org, CASES_FOR_CASE_MANAGER)
+            _fill_worklist(user, org, cases)
+        elif role == Role.PARTNER_STAFF:
+            _join_teams(user, org, TEAM_CASES_FOR_PARTNER, "Arbeitsvermittlung")
+    multi = _user(MULTI_USERNAME, "Demo", "Multi", password)
+    for org_key, role in MULTI_MEMBERSHIPS:
+        org = _organisation(org_key)
+        _membership(multi, org, role)
+        logins.append(DemoLogin(multi.username, password, str(org), str(labels[role])))
+        if role == Role.CASE_MANAGER:
+            _assign_cases(multi, org, 15)
+        else:
+            _join_teams(multi, org, 10, "Arbeitsvermittlung")
+    return logins
+
+
+def format_logins(logins: list[DemoLogin]) -> list[str]:
+    headers = ("username", "password", "organisation", "role")
+    table = [headers] + [(d.username, d.password, d.organisation, d.role) for d in logins]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines

@@ -1,0 +1,1725 @@
+"""A synthetic municipality as plain rows, deterministic for (seed, reference date).
+
+Pure Python: no database, no clock, one `random.Random(seed)`. The output is a
+dict of table name → list of row dicts keyed by model attribute names
+(`person_id`, not `person`). Primary keys are local (1, 2, …); the loader maps
+them onto the database. Two references leave the generator unresolved on
+purpose: `need_type` (a NeedType code) and `guide_id` (the interview guide given
+in the config), because they already live in the database.
+
+Persons come in chunks (`Generator.chunks`) so that 100 000 persons never sit in
+memory at once; the random stream does not depend on the chunk size, so the
+output for a seed is the same whatever the chunking.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from anyascii import anyascii
+
+from lotse.people.names import search_keys
+
+from . import pools
+from .pools import ORGANISATIONS, ORIGINS, NamePool, Origin
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# Django treats a leading "!" as an unusable password: synthetic staff cannot log in.
+UNUSABLE_PASSWORD = "!synthetic-user-no-login"  # noqa: S105
+
+Row = dict[str, Any]
+Rows = dict[str, list[Row]]
+
+REFERENCE_TABLES = ["district", "organisation", "user", "membership"]
+PERSON_TABLES = [
+    "household",
+    "person",
+    "person_name",
+    "person_language",
+    "residence_period",
+    "benefit_period",
+    "case",
+    "case_team_member",
+    "integration_plan",
+    "intake",
+    "assessment",
+    "assessment_item",
+    "plan_goal",
+    "plan_step",
+    "plan_version",
+    "appointment",
+    "note",
+    "followup",
+]
+TABLES = REFERENCE_TABLES + PERSON_TABLES
+
+PHASES = [
+    ("intake", 10),
+    ("assessment", 10),
+    ("planning", 15),
+    ("implementation", 45),
+    ("evaluation", 5),
+    ("closed", 15),
+]
+CLOSING_REASONS = [
+    ("goals_achieved", 30),
+    ("transferred", 15),
+    ("moved_away", 15),
+    ("left_target_group", 10),
+    ("no_contact", 15),
+    ("declined", 7),
+    ("departed", 4),
+    ("other", 4),
+]
+
+ASYLBLG_STATUSES = frozenset(
+    {
+        "ankunftsnachweis",
+        "gestattung",
+        "duldung",
+        "duldung_ermessen",
+        "duldung_ungeklaerte_identitaet",
+        "ausbildungsduldung",
+        "beschaeftigungsduldung",
+        "ausreisepflichtig",
+        "ae_25_5",
+    }
+)
+TOLERATED = frozenset(
+    {
+        "duldung",
+        "duldung_ermessen",
+        "duldung_ungeklaerte_identitaet",
+        "ausbildungsduldung",
+        "beschaeftigungsduldung",
+        "ausreisepflichtig",
+    }
+)
+ASYLUM = frozenset({"ankunftsnachweis", "gestattung"})
+# Validity of the document in days, for document_expiry.
+VALIDITY = {
+    "gestattung": 180,
+    "duldung": 180,
+    "duldung_ermessen": 180,
+    "duldung_ungeklaerte_identitaet": 90,
+    "ausbildungsduldung": 1095,
+    "beschaeftigungsduldung": 910,
+    "fiktionsbescheinigung": 90,
+    "ae_16g": 1095,
+    "ae_19d": 730,
+    "ae_24": 365,
+    "ae_25_1": 1095,
+    "ae_25_2_gfk": 1095,
+    "ae_25_2_subsidiaer": 365,
+    "ae_25_3": 365,
+    "ae_25_5": 180,
+    "ae_25a": 730,
+    "ae_25b": 730,
+    "ae_104c": 540,
+    "ae_familie": 1095,
+}
+WORK = {
+    "ankunftsnachweis": "not_allowed",
+    "gestattung": "with_permission",
+    "duldung": "with_permission",
+    "duldung_ermessen": "with_permission",
+    "duldung_ungeklaerte_identitaet": "not_allowed",
+    "ausreisepflichtig": "not_allowed",
+}
+BENEFIT_AUTHORITY = {
+    "asylblg_3": "sozialamt",
+    "asylblg_2": "sozialamt",
+    "sgb2": "jobcenter",
+    "sgb3": "agentur",
+    "sgb8": "jugendamt",
+    "sgb12": "sozialamt",
+}
+# 2024-02-27: analogous benefits (§ 2 AsylbLG) after 36 instead of 18 months.
+ASYLBLG_36_MONTHS_FROM = dt.date(2024, 2, 27)
+UKRAINE_SGB2_FROM = dt.date(2022, 6, 1)
+TRAINING_PERMIT_FROM = dt.date(2024, 3, 1)  # § 16g AufenthG
+UKRAINE_WAR = dt.date(2022, 2, 24)
+
+CEFR_BY_YEARS = [  # (years in Germany up to, levels, weights)
+    (1, ["none", "A1", "A2", "B1"], [20, 50, 25, 5]),
+    (3, ["A1", "A2", "B1", "B2"], [30, 40, 25, 5]),
+    (99, ["A1", "A2", "B1", "B2", "C1"], [8, 30, 38, 19, 5]),
+]
+GERMAN_NEED = {
+    "none": "deutsch_a1",
+    "A1": "deutsch_a2",
+    "A2": "deutsch_b1",
+    "B1": "deutsch_b2",
+    "B2": "deutsch_c1",
+    "C1": "deutsch_c1",
+}
+
+
+@dataclass(frozen=True)
+class GuideQuestion:
+    key: str
+    section: str
+    text: str
+    kind: str
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class NeedTypeSpec:
+    code: str
+    name: str
+    life_domain: str
+
+
+@dataclass
+class Config:
+    persons: int
+    seed: int
+    today: dt.date
+    guide_id: int | None = None
+    guide: Sequence[GuideQuestion] = ()
+    need_types: Sequence[NeedTypeSpec] = ()
+
+
+def default_guide() -> list[GuideQuestion]:
+    """The default guide as the migration creates it (used when no database is at hand)."""
+    from importlib import import_module
+
+    module = import_module("lotse.casework.migrations.0003_default_guide")
+    return [
+        GuideQuestion(key, section, text, kind, tuple(choices), required)
+        for key, section, kind, text, choices, required in module.QUESTIONS
+    ]
+
+
+def default_need_types() -> list[NeedTypeSpec]:
+    from importlib import import_module
+
+    module = import_module("lotse.core.migrations.0002_default_data")
+    return [NeedTypeSpec(code, name, domain) for code, name, domain in module.NEED_TYPES]
+
+
+# --- small date helpers -------------------------------------------------------
+
+
+def days(n: int) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+def shift_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    last = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
+    return dt.date(year, month, min(day.day, last))
+
+
+def first_of_next_month(day: dt.date) -> dt.date:
+    return add_months(day.replace(day=1), 1)
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=BERLIN)
+
+
+def ascii_slug(text: str) -> str:
+    folded = anyascii(text).lower()
+    return "".join(ch for ch in folded if ch.isalnum() or ch == ".")
+
+
+# --- working state per person and case ----------------------------------------
+
+
+@dataclass
+class Staff:
+    user_id: int
+    org_key: str
+    label: str  # str(user): full name
+
+
+@dataclass
+class Profile:
+    """What the person's story says; drives needs, answers and team."""
+
+    age: int
+    gender: str
+    origin: Origin
+    german: str
+    school_years: int
+    status: str  # current residence status
+    regime: str  # current benefit regime
+    doc_expiry: dt.date | None
+    entry: dt.date
+
+
+@dataclass
+class CaseCtx:
+    id: int
+    person_id: int
+    lead: str
+    manager: Staff
+    phase: str
+    opened: dt.date
+    closed: dt.date | None
+    reason: str = ""
+    team: list[Staff] = field(default_factory=list)
+    updated: dt.datetime | None = None
+
+    def touch(self, moment: dt.datetime) -> None:
+        if self.updated is None or moment > self.updated:
+            self.updated = moment
+
+
+@dataclass
+class Segment:
+    start: dt.date
+    status: str
+    authority: str | None = "abh"
+    end: dt.date | None = None
+
+
+class Generator:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.today = config.today
+        self.yesterday = config.today - days(1)
+        self.past_limit = at(self.yesterday, 18)
+        self.guide = list(config.guide) or default_guide()
+        self.need_types = {n.code: n for n in (config.need_types or default_need_types())}
+        self.counters: dict[str, itertools.count[int]] = {t: itertools.count(1) for t in TABLES}
+        self.org_ids: dict[str, int] = {}
+        self.org_label: dict[int, str] = {}
+        self.district_ids: list[int] = []
+        self.district_cum: list[float] = []
+        self.case_managers: dict[str, list[Staff]] = {}
+        self.partner_staff: dict[str, list[Staff]] = {}
+        self.origin_cum = list(itertools.accumulate(o.weight for o in ORIGINS))
+        self.specs = {o.key: o for o in ORGANISATIONS}
+        self.user_labels: dict[int, str] = {}
+        self._reference: Rows | None = None
+
+    # --- helpers ----------------------------------------------------------
+
+    def next_id(self, table: str) -> int:
+        return next(self.counters[table])
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def pick(self, items: Sequence[Any]) -> Any:
+        return items[self.rng.randrange(len(items))]
+
+    def weighted(self, pairs: Sequence[tuple[Any, float]]) -> Any:
+        total = sum(w for _, w in pairs)
+        r = self.rng.random() * total
+        for item, w in pairs:
+            r -= w
+            if r < 0:
+                return item
+        return pairs[-1][0]
+
+    def day_between(self, lo: dt.date, hi: dt.date) -> dt.date:
+        if hi <= lo:
+            return lo
+        return lo + days(self.rng.randint(0, (hi - lo).days))
+
+    def moment(self, day: dt.date, hours: tuple[int, int] = (8, 17)) -> dt.datetime:
+        """A working-time moment on `day`, never later than the end of yesterday."""
+        value = at(day, self.rng.randint(*hours), self.pick((0, 10, 20, 30, 40, 50)))
+        return min(value, self.past_limit)
+
+    # --- reference data ----------------------------------------------------
+
+    def reference(self) -> Rows:
+        """Districts, organisations, staff users and memberships (generated once, first)."""
+        if self._reference is not None:
+            return self._reference
+        rows: Rows = {t: [] for t in REFERENCE_TABLES}
+        district_by_code: dict[str, int] = {}
+        cum = 0.0
+        for code, name, weight in pools.DISTRICTS:
+            pk = self.next_id("district")
+            rows["district"].append({"id": pk, "code": code, "name": name})
+            district_by_code[code] = pk
+            self.district_ids.append(pk)
+            cum += weight
+            self.district_cum.append(cum)
+        for spec in ORGANISATIONS:
+            pk = self.next_id("organisation")
+            self.org_ids[spec.key] = pk
+            self.org_label[pk] = spec.short_name or spec.name
+            domain = f"{spec.key}.auental.example"
+            rows["organisation"].append(
+                {
+                    "id": pk,
+                    "name": spec.name,
+                    "short_name": spec.short_name,
+                    "org_type": spec.org_type,
+                    "legal_domains": list(spec.legal_domains),
+                    "district_id": district_by_code[spec.district],
+                    "address": f"{self.pick(pools.STREETS)} {self.rng.randint(1, 80)}, "
+                    f"{pools.TOWN}",
+                    "email": f"info@{domain}",
+                    "phone": f"030 23125 {self.rng.randint(0, 999):03d}",
+                    "is_active": True,
+                }
+            )
+        self._staff(rows)
+        self._reference = rows
+        return rows
+
+    def _staff(self, rows: Rows) -> None:
+        n = self.config.persons
+        usernames: set[str] = set()
+
+        def user(org_key: str, role: str) -> Staff:
+            first, last = self.pick(pools.STAFF_GIVEN), self.pick(pools.STAFF_FAMILY)
+            base = ascii_slug(f"{first}.{last}")
+            name, k = base, 1
+            while name in usernames:
+                k += 1
+                name = f"{base}{k}"
+            usernames.add(name)
+            joined = at(self.today - days(self.rng.randint(400, 3500)), 9)
+            uid = self.next_id("user")
+            self.user_labels[uid] = f"{first} {last}"
+            rows["user"].append(
+                {
+                    "id": uid,
+                    "username": name,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{name}@{org_key}.auental.example",
+                    "password": UNUSABLE_PASSWORD,
+                    "is_active": True,
+                    "is_staff": False,
+                    "is_superuser": False,
+                    "date_joined": joined,
+                }
+            )
+            rows["membership"].append(
+                {
+                    "id": self.next_id("membership"),
+                    "user_id": uid,
+                    "organisation_id": self.org_ids[org_key],
+                    "role": role,
+                    "is_active": True,
+                    "created_at": joined,
+                }
+            )
+            return Staff(uid, org_key, f"{first} {last}")
+
+        # About 60 open cases per case manager, at least two per lead agency.
+        for spec in ORGANISATIONS:
+            if spec.lead_share:
+                count = max(2, round(n * 1.05 * spec.lead_share / 60))
+                self.case_managers[spec.key] = [
+                    user(spec.key, "case_manager") for _ in range(count)
+                ]
+                user(spec.key, "team_lead")
+        total_weight = sum(o.team_weight for o in ORGANISATIONS)
+        for spec in ORGANISATIONS:
+            if spec.team_weight:
+                count = max(1, round(n * 1.5 * spec.team_weight / total_weight / 150))
+                self.partner_staff[spec.key] = [
+                    user(spec.key, "partner_staff") for _ in range(count)
+                ]
+        user("ki", "coordinator")
+        user("ki", "analyst")
+        user("ki", "org_admin")
+        for _ in range(max(2, n // 2000)):
+            user("ehrenamt", "volunteer")
+
+    # --- persons -------------------------------------------------------------
+
+    def chunks(self, size: int = 2000) -> Iterator[tuple[int, Rows]]:
+        """(persons in chunk, rows) for all persons; households never span chunks."""
+        self.reference()
+        remaining = self.config.persons
+        rows: Rows = {t: [] for t in PERSON_TABLES}
+        in_chunk = 0
+        while remaining > 0:
+            made = self._household(rows, remaining)
+            remaining -= made
+            in_chunk += made
+            if in_chunk >= size:
+                yield in_chunk, rows
+                rows = {t: [] for t in PERSON_TABLES}
+                in_chunk = 0
+        if in_chunk:
+            yield in_chunk, rows
+
+    def _origin(self) -> Origin:
+        return ORIGINS[
+            bisect.bisect_right(self.origin_cum, self.rng.random() * self.origin_cum[-1])
+        ]
+
+    def _gender(self, origin: Origin) -> str:
+        r = self.rng.random()
+        if r < 0.01:
+            return "diverse"
+        return "female" if r < 0.01 + origin.female_share else "male"
+
+    def _age(self) -> int:
+        r = self.rng.random()
+        if r < 0.70:  # the target group of "Gemeinsam klappt's"
+            return self.weighted(
+                [
+                    (a, w)
+                    for a, w in zip(
+                        range(18, 28), (7, 9, 11, 11, 11, 11, 10, 10, 10, 10), strict=True
+                    )
+                ]
+            )
+        if r < 0.75:
+            return self.pick((16, 17))
+        return self.weighted([(a, 46 - a) for a in range(28, 46)])
+
+    def _birth(self, age: int) -> dt.date:
+        hi = shift_years(self.today, -age)
+        lo = shift_years(self.today, -(age + 1)) + days(1)
+        return self.day_between(lo, hi)
+
+    def _entry(self, origin: Origin, birth: dt.date) -> dt.date:
+        last_year = min(2025, self.today.year)
+        years = [
+            (y, w) for y, w in origin.entry_years.items() if y <= last_year and y >= birth.year + 12
+        ]
+        if not years:
+            years = [(y, w) for y, w in origin.entry_years.items() if y <= last_year] or [
+                (last_year, 1.0)
+            ]
+        year = self.weighted(years)
+        lo = max(
+            dt.date(year, 1, 1),
+            UKRAINE_WAR if origin.code == "UA" else dt.date(2015, 1, 1),
+            birth + days(1),
+        )
+        hi = min(dt.date(year, 12, 31), self.today - days(45))
+        return self.day_between(lo, max(lo, hi))
+
+    def _household(self, rows: Rows, remaining: int) -> int:
+        """One person, or a household of two or three (partners, siblings)."""
+        origin = self._origin()
+        size = 1
+        if remaining > 1 and self.chance(0.12):
+            size = min(remaining, self.pick((2, 2, 3)))
+        if size == 1:
+            self._person(rows, origin)
+            return 1
+        hid = self.next_id("household")
+        head = self._person(rows, origin, household=(hid, "head"))
+        rows["household"].append(
+            {
+                "id": hid,
+                "label": f"Haushalt {head['family_name']}",
+                "created_at": head["created_at"],
+            }
+        )
+        partner = self.chance(0.4) and head["age"] >= 18
+        for i in range(1, size):
+            if partner and i == 1:
+                gender = "female" if head["gender"] == "male" else "male"
+                age = max(18, min(45, head["age"] + self.rng.randint(-5, 5)))
+                same_family = origin.pool.feminine is not None or origin.code in ("UA", "TR", "GE")
+                later = self.chance(0.3)
+                self._person(
+                    rows,
+                    origin,
+                    household=(hid, "partner"),
+                    gender=gender,
+                    age=age,
+                    family=head["family_base"] if same_family else None,
+                    entry=None if later else head["entry"],
+                    district=head["district"],
+                    address=head["address"],
+                    reunification=later,
+                )
+            else:
+                age = max(16, min(45, head["age"] + self.rng.randint(-6, 6)))
+                self._person(
+                    rows,
+                    origin,
+                    household=(hid, "sibling"),
+                    age=age,
+                    family=head["family_base"],
+                    entry=head["entry"],
+                    district=head["district"],
+                    address=head["address"],
+                )
+        return size
+
+    def _names(self, pool: NamePool, gender: str, family: str | None) -> tuple[str, str, str]:
+        if gender == "diverse":
+            given_pool = pool.male if self.chance(0.5) else pool.female
+        else:
+            given_pool = pool.male if gender == "male" else pool.female
+        given = self.pick(given_pool)
+        if self.chance(0.08):
+            second = self.pick(given_pool)
+            if second != given:
+                given = f"{given} {second}"
+        base = family or self.pick(pool.family)
+        shown = base
+        if pool.feminine and gender == "female":
+            shown = pool.feminine.get(base, base)
+        return given, shown, base
+
+    def _person(
+        self,
+        rows: Rows,
+        origin: Origin,
+        *,
+        household: tuple[int, str] | None = None,
+        gender: str | None = None,
+        age: int | None = None,
+        family: str | None = None,
+        entry: dt.date | None = None,
+        district: int | None = None,
+        address: str | None = None,
+        reunification: bool = False,
+    ) -> Row:
+        rng = self.rng
+        pid = self.next_id("person")
+        gender = gender or self._gender(origin)
+        age = self._age() if age is None else age
+        birth = self._birth(age)
+        estimated = self.chance(origin.estimated_birth_share)
+        if estimated:
+            birth = dt.date(birth.year, 1, 1)
+        entry = entry or self._entry(origin, birth)
+        given, family_name, family_base = self._names(origin.pool, gender, family)
+        if district is None:
+            district = self.district_ids[
+                bisect.bisect_right(self.district_cum, rng.random() * self.district_cum[-1])
+            ]
+
+        segments = self._residence_story(origin, birth, entry, reunification)
+        status = segments[-1].status
+        if address is None:
+            if status in ASYLUM or (status in TOLERATED and self.chance(0.5)):
+                street = self.pick(pools.SHELTERS)
+            else:
+                street = f"{self.pick(pools.STREETS)} {rng.randint(1, 120)}"
+            address = f"{street}, {pools.TOWN}"
+
+        # Names in other scripts and spellings; search_text as the services compute it.
+        other: list[tuple[str, str, str]] = []
+        pool = origin.pool
+        first_given = given.split(" ")[0]
+        if pool.script and self.chance(0.6):
+            script_given = " ".join(pool.script.get(g, g) for g in given.split(" "))
+            script_family = pool.script.get(family_name, "")
+            if script_family:
+                other.append(
+                    (script_family, script_given, f"Originalschrift ({pool.script_label})")
+                )
+        variants = pool.variants or {}
+        if (first_given in variants or family_name in variants) and self.chance(0.35):
+            alt_given = given
+            if first_given in variants:
+                alt_given = given.replace(first_given, self.pick(variants[first_given]), 1)
+            alt_family = (
+                self.pick(variants[family_name]) if family_name in variants else family_name
+            )
+            other.append(
+                (
+                    alt_family,
+                    alt_given,
+                    self.pick(
+                        (
+                            "Schreibweise im Pass",
+                            "Schreibweise laut BAMF",
+                            "Schreibweise Ankunftsnachweis",
+                        )
+                    ),
+                )
+            )
+        for fam, giv, note in other:
+            rows["person_name"].append(
+                {
+                    "id": self.next_id("person_name"),
+                    "person_id": pid,
+                    "family_name": fam,
+                    "given_names": giv,
+                    "note": note,
+                }
+            )
+        names = [f"{given} {family_name}"] + [f"{giv} {fam}" for fam, giv, _ in other]
+
+        # Languages: first language native, German by time in Germany.
+        years_here = (self.today - entry).days / 365.25
+        for limit, levels, weights in CEFR_BY_YEARS:
+            if years_here <= limit:
+                german = self.weighted(list(zip(levels, weights, strict=True)))
+                break
+        langs: dict[str, str] = {self.weighted(list(origin.first_languages)): "native"}
+        for lang, level, p in origin.other_languages:
+            if lang not in langs and self.chance(p):
+                langs[lang] = level
+        langs["de"] = german
+        for lang, level in langs.items():
+            rows["person_language"].append(
+                {
+                    "id": self.next_id("person_language"),
+                    "person_id": pid,
+                    "language": lang,
+                    "level": level,
+                }
+            )
+
+        # School years, for answers and needs.
+        school_years = self.weighted(
+            [
+                (rng.randint(0, 4), 15),
+                (rng.randint(5, 8), 25),
+                (rng.randint(9, 10), 30),
+                (rng.randint(11, 12), 25),
+                (rng.randint(13, 16), 5),
+            ]
+        )
+
+        # Cases first: their dates say who recorded the timelines and when.
+        cases = self._cases(pid, age, entry)
+        main = cases[-1]
+        created = at(cases[0].opened, 9, 0)
+        benefits = self._benefit_story(segments, entry, birth)
+        profile = Profile(
+            age=age,
+            gender=gender,
+            origin=origin,
+            german=german,
+            school_years=school_years,
+            status=status,
+            regime=benefits[-1][1] if benefits else "none",
+            doc_expiry=None,
+            entry=entry,
+        )
+        profile.doc_expiry = self._residence_rows(rows, pid, segments, main)
+        self._benefit_rows(rows, pid, benefits, main)
+
+        for case in cases:
+            self._case(rows, case, profile)
+
+        person = {
+            "id": pid,
+            "family_name": family_name,
+            "given_names": given,
+            "birth_date": birth,
+            "birth_date_estimated": estimated,
+            "gender": gender,
+            "nationality": origin.code,
+            "district_id": district,
+            "entry_date": entry,
+            "phone": f"030 23125 {rng.randint(0, 999):03d}" if self.chance(0.7) else "",
+            "email": (
+                f"{ascii_slug(first_given)}.{ascii_slug(family_name)}{rng.randint(1, 99)}"
+                "@example.org"
+            )
+            if self.chance(0.3)
+            else "",
+            "address": address,
+            "household_id": household[0] if household else None,
+            "household_role": household[1] if household else "",
+            "search_text": search_keys(*names),
+            "created_at": created,
+            "updated_at": max(c.updated or created for c in cases),
+        }
+        rows["person"].append(person)
+        # A copy with what household members share; the row itself stays clean.
+        return {
+            **person,
+            "age": age,
+            "entry": entry,
+            "family_base": family_base,
+            "district": district,
+        }
+
+    # --- residence and benefits --------------------------------------------------
+
+    def _residence_story(
+        self, origin: Origin, birth: dt.date, entry: dt.date, reunification: bool
+    ) -> list[Segment]:
+        rng, today = self.rng, self.today
+        segs: list[Segment] = []
+
+        def add(start: dt.date, status: str, authority: str | None = "abh") -> bool:
+            if segs and start <= segs[-1].start:
+                start = segs[-1].start + days(1)
+            if start > today:
+                return False
+            segs.append(Segment(start, status, authority))
+            return True
+
+        if origin.code == "UA":
+            start = entry + days(rng.randint(7, 60))
+            if self.chance(0.3):
+                add(entry, "fiktionsbescheinigung")
+                start = entry + days(rng.randint(30, 120))
+            add(start, "ae_24")
+            return segs
+        if reunification or (origin.code in ("SY", "ER", "AF", "XS") and self.chance(0.04)):
+            add(entry, "ae_familie")
+            self._settle(add, entry + days(rng.randint(1900, 2600)), birth)
+            return segs
+        add(entry, "ankunftsnachweis", None)
+        g_start = entry + days(rng.randint(5, 45))
+        add(g_start, "gestattung", None)
+        duration = rng.randint(180, 720) if entry.year <= 2016 else rng.randint(150, 600)
+        decision = g_start + days(duration)
+        if decision > today:
+            return segs
+        outcome = self.weighted(list(origin.outcomes.items()))
+        if outcome == "rejected" and self.chance(0.4):
+            # An appeal: the Gestattung lasts through the court procedure.
+            decision += days(rng.randint(180, 1000))
+            if decision > today:
+                return segs
+            if self.chance(0.2):
+                outcome = "ae_25_3"  # the court finds a ban on deportation
+        if outcome != "rejected":
+            add(decision, outcome)
+            wait = 1100 if outcome in ("ae_25_1", "ae_25_2_gfk") else 1850
+            self._settle(add, decision + days(wait + rng.randint(0, 700)), birth)
+            return segs
+        day = decision + days(rng.randint(20, 120))
+        if self.chance(0.05):
+            add(day, "ausreisepflichtig")
+            day += days(rng.randint(20, 90))
+        unclear = origin.code in ("AF", "GN", "NG", "XU", "SO") and self.chance(0.25)
+        if not add(day, "duldung_ungeklaerte_identitaet" if unclear else "duldung"):
+            return segs
+        duldung_from = segs[-1].start
+        nxt = duldung_from + days(rng.randint(180, 900))
+        r = rng.random()
+        if duldung_from <= dt.date(2022, 10, 31) and entry <= dt.date(2017, 10, 31) and r < 0.35:
+            # Chancen-Aufenthaltsrecht for persons tolerated for five years on 31.10.2022.
+            start = dt.date(2023, 1, 1) + days(rng.randint(0, 540))
+            if add(start, "ae_104c") and self.chance(0.5):
+                young = age_on(birth, start) <= 27
+                add(start + days(rng.randint(400, 540)), "ae_25a" if young else "ae_25b")
+            return segs
+        if nxt > today:
+            return segs
+        if r < 0.55 and age_on(birth, nxt) <= 27:
+            permit = nxt >= TRAINING_PERMIT_FROM and self.chance(0.5)
+            if add(nxt, "ae_16g" if permit else "ausbildungsduldung") and self.chance(0.7):
+                add(nxt + days(rng.randint(1090, 1130)), "ae_19d")
+        elif r < 0.62 and age_on(birth, nxt) >= 21:
+            if add(nxt, "beschaeftigungsduldung") and self.chance(0.5):
+                add(nxt + days(rng.randint(900, 1000)), "ae_25b")
+        elif r < 0.75 and age_on(birth, nxt) <= 27:
+            add(max(nxt, entry + days(3 * 365)), "ae_25a")
+        elif r < 0.8:
+            add(nxt, "ae_25_5")
+        return segs
+
+    def _settle(self, add: Any, day: dt.date, birth: dt.date) -> None:
+        if self.chance(0.35) and add(day, "niederlassungserlaubnis") and self.chance(0.15):
+            add(day + days(self.rng.randint(700, 1500)), "deutsch", None)
+
+    def _expiry(self, seg: Segment, end: dt.date | None) -> dt.date | None:
+        validity = VALIDITY.get(seg.status)
+        if validity is None:
+            return None
+        if seg.status == "ae_24":  # collectively extended to 4 March of each year
+            expiry = dt.date(2024, 3, 4)
+            while expiry < (end or self.today):
+                expiry = shift_years(expiry, 1)
+            return expiry
+        if end is not None:
+            return end if self.chance(0.6) else max(end, seg.start + days(validity))
+        expiry = seg.start + days(validity)
+        while expiry < self.today:
+            expiry += days(validity)
+        if self.chance(0.06) and expiry - days(validity) > seg.start:
+            expiry -= days(validity)  # expired: extension pending
+        return expiry
+
+    def _residence_rows(
+        self, rows: Rows, pid: int, segs: list[Segment], case: CaseCtx
+    ) -> dt.date | None:
+        out = rows["residence_period"]
+        expiry: dt.date | None = None
+        entries: list[Row] = []
+        for i, seg in enumerate(segs):
+            end = segs[i + 1].start - days(1) if i + 1 < len(segs) else None
+            expiry = self._expiry(seg, end)
+            work = WORK.get(seg.status, "allowed")
+            if seg.status == "duldung" and seg.authority and self.chance(0.1):
+                work = "not_allowed"  # § 60a (6) AufenthG
+            entries.append(
+                {
+                    "id": self.next_id("residence_period"),
+                    "person_id": pid,
+                    "valid_from": seg.start,
+                    "valid_to": end,
+                    "supersedes_id": None,
+                    "is_retraction": False,
+                    "correction_reason": "",
+                    "recorded_at": self._recorded(seg.start, case),
+                    "recorded_by_id": case.manager.user_id,
+                    "status": seg.status,
+                    "document_expiry": expiry,
+                    "issuing_authority_id": self.org_ids["abh"] if seg.authority else None,
+                    "work_permission": work,
+                }
+            )
+        out.extend(entries)
+        self._corrections(out, entries, case, "residence_period")
+        return expiry
+
+    def _recorded(self, start: dt.date, case: CaseCtx) -> dt.datetime:
+        day = max(start, case.opened) + days(self.rng.randint(0, 3))
+        return self.moment(min(day, self.yesterday))
+
+    def _corrections(self, out: list[Row], entries: list[Row], case: CaseCtx, table: str) -> None:
+        """A few corrected entries, and now and then one entered in error and retracted."""
+        if not entries:
+            return
+        if self.chance(0.03):
+            idx = self.rng.randrange(len(entries))
+            old = entries[idx]
+            new = {
+                **old,
+                "id": self.next_id(table),
+                "supersedes_id": old["id"],
+                "recorded_at": min(
+                    old["recorded_at"] + days(self.rng.randint(1, 60)), self.past_limit
+                ),
+            }
+            end = old["valid_to"] or self.today
+            if table == "residence_period" and old["document_expiry"] and self.chance(0.5):
+                new["document_expiry"] = old["document_expiry"] + days(self.rng.randint(1, 90))
+                new["correction_reason"] = pools.CORRECTION_REASONS[0]
+            elif (end - old["valid_from"]).days > 20:
+                # Only later: an earlier start could overlap the period before.
+                new["valid_from"] = old["valid_from"] + days(self.rng.randint(1, 14))
+                new["correction_reason"] = pools.CORRECTION_REASONS[1]
+            elif table == "residence_period":
+                new["work_permission"] = "allowed"
+                new["correction_reason"] = pools.CORRECTION_REASONS[2]
+            else:
+                new["correction_reason"] = "Zuständige Stelle korrigiert"
+            out.append(new)
+        if self.chance(0.005):
+            # A period typed with a wrong year: ten years before anything real, then retracted.
+            src = entries[0]
+            start = shift_years(src["valid_from"], -10)
+            wrong = {
+                **src,
+                "id": self.next_id(table),
+                "valid_from": start,
+                "valid_to": start + days(self.rng.randint(30, 300)),
+            }
+            retraction = {
+                **wrong,
+                "id": self.next_id(table),
+                "supersedes_id": wrong["id"],
+                "is_retraction": True,
+                "correction_reason": "Irrtümlich erfasst (falsches Jahr)",
+                "recorded_at": min(wrong["recorded_at"] + days(1), self.past_limit),
+            }
+            out.extend([wrong, retraction])
+
+    def _benefit_story(
+        self, segs: list[Segment], entry: dt.date, birth: dt.date
+    ) -> list[tuple[dt.date, str]]:
+        rng, today = self.rng, self.today
+        after_18 = add_months(entry, 18)
+        switch = after_18 if after_18 < ASYLBLG_36_MONTHS_FROM else add_months(entry, 36)
+        events: list[tuple[dt.date, str]] = []
+        for i, seg in enumerate(segs):
+            end = segs[i + 1].start - days(1) if i + 1 < len(segs) else today
+            status = seg.status
+            if status in ("ausbildungsduldung", "beschaeftigungsduldung") and self.chance(0.6):
+                events.append((seg.start, "none"))  # earns a living from training or work
+            elif status in ASYLBLG_STATUSES or status == "fiktionsbescheinigung":
+                if seg.start < switch:
+                    events.append((seg.start, "asylblg_3"))
+                    if switch <= end and status != "fiktionsbescheinigung":
+                        events.append((switch, "asylblg_2"))
+                else:
+                    events.append((seg.start, "asylblg_2"))
+            elif status == "ae_24":
+                if i == 0:  # AsylbLG until the permit (or the Fiktionsbescheinigung)
+                    events.append((entry, "asylblg_3"))
+                events.append((max(first_of_next_month(seg.start), UKRAINE_SGB2_FROM), "sgb2"))
+            elif status in ("niederlassungserlaubnis", "deutsch"):
+                events.append((seg.start, "none" if self.chance(0.6) else "sgb2"))
+            else:
+                start = first_of_next_month(seg.start)
+                regime = "sgb2"
+                if age_on(birth, start) < 21 and self.chance(0.08):
+                    regime = "sgb8"
+                elif age_on(birth, start) >= 40 and self.chance(0.1):
+                    regime = "sgb12"
+                events.append((start, regime))
+                if regime == "sgb2" and (end - start).days > 500 and self.chance(0.35):
+                    work = start + days(rng.randint(365, (end - start).days))
+                    events.append((work, "none"))
+                    if (end - work).days > 400 and self.chance(0.15):
+                        lost = work + days(rng.randint(200, (end - work).days - 100))
+                        events.append((lost, "sgb3"))
+                        events.append((lost + days(rng.randint(120, 360)), "none"))
+        # Clip, keep the last regime per day, merge repeats.
+        merged: list[tuple[dt.date, str]] = []
+        for day, regime in sorted((e for e in events if e[0] <= today), key=lambda e: e[0]):
+            if merged and merged[-1][0] == day:
+                merged[-1] = (day, regime)
+            elif not merged or merged[-1][1] != regime:
+                merged.append((day, regime))
+        dedup: list[tuple[dt.date, str]] = []
+        for item in merged:
+            if not dedup or dedup[-1][1] != item[1]:
+                dedup.append(item)
+        return dedup
+
+    def _benefit_rows(
+        self, rows: Rows, pid: int, events: list[tuple[dt.date, str]], case: CaseCtx
+    ) -> None:
+        entries = []
+        for i, (start, regime) in enumerate(events):
+            end = events[i + 1][0] - days(1) if i + 1 < len(events) else None
+            authority = BENEFIT_AUTHORITY.get(regime)
+            entries.append(
+                {
+                    "id": self.next_id("benefit_period"),
+                    "person_id": pid,
+                    "valid_from": start,
+                    "valid_to": end,
+                    "supersedes_id": None,
+                    "is_retraction": False,
+                    "correction_reason": "",
+                    "recorded_at": self._recorded(start, case),
+                    "recorded_by_id": case.manager.user_id,
+                    "regime": regime,
+                    "authority_id": self.org_ids[authority] if authority else None,
+                }
+            )
+        rows["benefit_period"].extend(entries)
+        self._corrections(rows["benefit_period"], entries, case, "benefit_period")
+
+    # --- cases --------------------------------------------------------------------
+
+    def _lead(self, age: int, exclude: str = "") -> str:
+        shares = {o.key: o.lead_share for o in ORGANISATIONS if o.lead_share}
+        if age > 27:  # JMD serve up to 27, MBE adults
+            shares["jmd1"] = shares["jmd2"] = 0.0
+            shares["mbe"] *= 2.5
+        else:
+            shares["mbe"] *= 0.15
+        shares.pop(exclude, None)
+        return str(self.weighted(list(shares.items())))
+
+    def _cases(self, pid: int, age: int, entry: dt.date) -> list[CaseCtx]:
+        """The person's current case, and for some an earlier closed one elsewhere."""
+        rng, today = self.rng, self.today
+        earliest = min(entry + days(14), today - days(1))
+        phase = self.weighted(PHASES)
+        ranges = {
+            "intake": (1, 30),
+            "assessment": (7, 75),
+            "planning": (20, 180),
+            "implementation": (60, 1800),
+            "evaluation": (365, 1800),
+            "closed": (120, 2190),
+        }
+        lo, hi = ranges[phase]
+        opened = max(earliest, today - days(rng.randint(lo, hi)))
+        opened = min(opened, self.yesterday)
+        closed = None
+        reason = ""
+        if phase == "closed":
+            closed = self.day_between(
+                min(opened + days(90), self.yesterday), min(opened + days(1460), self.yesterday)
+            )
+            reason = self.weighted(CLOSING_REASONS)
+        lead = self._lead(age)
+        main = CaseCtx(
+            self.next_id("case"),
+            pid,
+            lead,
+            self.pick(self.case_managers[lead]),
+            phase,
+            opened,
+            closed,
+            reason,
+        )
+        if self.chance(0.05) and (opened - earliest).days > 240:
+            other = self._lead(age, exclude=lead)
+            first_open = self.day_between(earliest, opened - days(200))
+            first_close = self.day_between(first_open + days(60), opened - days(20))
+            earlier = CaseCtx(
+                self.next_id("case"),
+                pid,
+                other,
+                self.pick(self.case_managers[other]),
+                "closed",
+                first_open,
+                first_close,
+                self.pick(("transferred", "no_contact", "moved_away", "declined")),
+            )
+            return [earlier, main]
+        return [main]
+
+    def _team(self, case: CaseCtx, p: Profile) -> None:
+        weights = {k: self.specs[k].team_weight for k in pools.PARTNER_KEYS}
+        if p.regime == "sgb2":
+            weights["jobcenter"] *= 3
+        elif p.regime.startswith("asylblg"):
+            weights["jobcenter"] *= 0.2
+        if p.status in TOLERATED or p.status in ASYLUM:
+            weights["abh"] *= 2.5
+        if p.age <= 20:
+            weights["jugendamt"] *= 3
+            weights["bk"] *= 2
+        elif p.age > 27:
+            weights["jugendamt"] = 0
+            weights["bk"] *= 0.2
+        size = self.weighted([(0, 20), (1, 35), (2, 30), (3, 15)])
+        if case.closed and case.phase == "closed" and case.reason in ("no_contact", "declined"):
+            size = min(size, 1)
+        chosen: list[str] = []
+        for _ in range(size):
+            options = [(k, w) for k, w in weights.items() if k not in chosen and w > 0]
+            if not options:
+                break
+            chosen.append(self.weighted(options))
+        for key in chosen:
+            case.team.append(self.pick(self.partner_staff[key]))
+
+    def _case(self, rows: Rows, case: CaseCtx, p: Profile) -> None:
+        last_day = case.closed or self.yesterday
+        self._team(case, p)
+        case.touch(at(case.opened, 9))
+        for member in case.team:
+            added = self.moment(
+                self.day_between(case.opened, min(case.opened + days(60), last_day))
+            )
+            removed = None
+            if self.chance(0.05):
+                removed = self.moment(self.day_between(added.date(), last_day))
+            rows["case_team_member"].append(
+                {
+                    "id": self.next_id("case_team_member"),
+                    "case_id": case.id,
+                    "user_id": member.user_id,
+                    "organisation_id": self.org_ids[member.org_key],
+                    "team_role": self.specs[member.org_key].team_role,
+                    "added_at": added,
+                    "added_by_id": case.manager.user_id,
+                    "removed_at": removed,
+                }
+            )
+            case.touch(added)
+        plan_id = self.next_id("integration_plan")
+
+        # How far the casework got: 0 nothing, 1 intake, 2 assessment, 3 goals, 4 agreed plan.
+        stage = {
+            "intake": 0,
+            "assessment": 1,
+            "planning": 2,
+            "implementation": 4,
+            "evaluation": 4,
+        }.get(case.phase, 0)
+        if case.phase == "planning" and self.chance(0.7):
+            stage = 3
+        if case.phase == "closed":
+            stage = self.weighted([(1, 20), (2, 15), (4, 65)])
+            if (last_day - case.opened).days < 60:
+                stage = min(stage, 1)
+
+        intake_on = None
+        if stage >= 1:
+            intake_on = self.day_between(case.opened, min(case.opened + days(21), last_day))
+            self._intake(rows, case, p, intake_on)
+        assessments: list[tuple[int, dt.date, list[Row]]] = []
+        if case.phase == "assessment" and intake_on and self.chance(0.4):
+            day = self.day_between(intake_on, min(intake_on + days(30), last_day))
+            assessments.append(self._assessment(rows, case, p, day, with_items=False))
+        if stage >= 2 and intake_on:
+            day = self.day_between(intake_on + days(7), min(intake_on + days(45), last_day))
+            day = min(day, last_day)
+            assessments.append(self._assessment(rows, case, p, day))
+        goals: list[Row] = []
+        steps: dict[int, list[Row]] = {}
+        if stage >= 3 and assessments:
+            _aid, assessed_on, items = assessments[-1]
+            goals, steps = self._plan(rows, case, plan_id, assessed_on, items, last_day)
+        if stage >= 4 and goals:
+            created = max(g["created_at"].date() for g in goals)
+            v1 = self.day_between(created, min(created + days(14), last_day))
+            versions = [v1]
+            if (last_day - v1).days > 200 and self.chance(0.45):
+                # A follow-up assessment, then the plan agreed anew.
+                second = self.day_between(v1 + days(120), min(v1 + days(400), last_day))
+                reassessed = self.day_between(max(v1 + days(1), second - days(20)), second)
+                assessments.append(self._assessment(rows, case, p, reassessed))
+                versions.append(second)
+            for number, agreed in enumerate(versions, start=1):
+                rows["plan_version"].append(
+                    {
+                        "id": self.next_id("plan_version"),
+                        "plan_id": plan_id,
+                        "number": number,
+                        "agreed_on": agreed,
+                        "agreed_by_id": case.manager.user_id,
+                        "remarks": self.pick(pools.PLAN_REMARKS),
+                        "snapshot": self._snapshot(goals, steps, agreed),
+                        "created_at": self.moment(agreed),
+                    }
+                )
+                case.touch(self.moment(agreed))
+        self._appointments(rows, case, intake_on, last_day)
+        self._notes(rows, case, last_day)
+        self._followups(rows, case, p, last_day)
+        rows["integration_plan"].append(
+            {"id": plan_id, "case_id": case.id, "updated_at": case.updated}
+        )
+        rows["case"].append(
+            {
+                "id": case.id,
+                "person_id": case.person_id,
+                "lead_organisation_id": self.org_ids[case.lead],
+                "case_manager_id": case.manager.user_id,
+                "phase": case.phase,
+                "opened_on": case.opened,
+                "closed_on": case.closed,
+                "closing_reason": case.reason,
+                "closing_note": pools.CLOSING_NOTES.get(case.reason, "") if case.closed else "",
+                "created_at": at(case.opened, 9),
+                "updated_at": case.updated,
+            }
+        )
+
+    # --- intake and assessment ---------------------------------------------------
+
+    def _intake(self, rows: Rows, case: CaseCtx, p: Profile, day: dt.date) -> None:
+        answers = [
+            {
+                "key": q.key,
+                "section": q.section,
+                "question": q.text,
+                "value": self._answer(q, p, case),
+            }
+            for q in self.guide
+        ]
+        interpreter = ""
+        if p.german in ("none", "A1") and self.chance(0.6):
+            interpreter = self.pick([lang for lang, _ in p.origin.first_languages])
+        moment = self.moment(day)
+        rows["intake"].append(
+            {
+                "id": self.next_id("intake"),
+                "case_id": case.id,
+                "guide_id": self.config.guide_id,
+                "conducted_on": day,
+                "conducted_by_id": case.manager.user_id,
+                "interpreter_language": interpreter,
+                "answers": answers,
+                "created_at": moment,
+            }
+        )
+        case.touch(moment)
+
+    def _answer(self, q: GuideQuestion, p: Profile, case: CaseCtx) -> Any:
+        rng = self.rng
+        if not q.required and self.chance(0.12):
+            return None
+        key, choices = q.key, list(q.choices)
+        if key == "school_years":
+            return p.school_years
+        if key == "school_certificate" and choices:
+            if self.chance(0.1):
+                wanted = "unklar"
+            elif p.school_years < 4:
+                wanted = "keiner"
+            elif p.school_years < 7:
+                wanted = "Grundschule"
+            elif p.school_years >= 12 and self.chance(0.7):
+                wanted = "Abitur / Hochschulreife"
+            else:
+                wanted = "Mittelschule / 9–10 Jahre"
+            return wanted if wanted in choices else self.pick(choices)
+        if key == "certificate_documents":
+            return p.school_years >= 6 and self.chance(0.6)
+        if key == "support_needs" and choices:
+            picked = ["Deutsch lernen"] if p.german in ("none", "A1", "A2") else []
+            picked += ["Ausbildung"] if p.age <= 27 else ["Arbeit"]
+            if p.status in TOLERATED or p.status in ASYLUM:
+                picked.append("Aufenthalt")
+            picked += [c for c in choices if self.chance(0.15)]
+            return [c for c in choices if c in picked]
+        if key == "agencies_involved" and choices:
+            known = {
+                "jobcenter": "Jobcenter",
+                "agentur": "Agentur für Arbeit",
+                "abh": "Ausländerbehörde",
+                "jugendamt": "Jugendamt",
+                "bk": "Schule / Berufskolleg",
+            }
+            picked = [known[m.org_key] for m in case.team if m.org_key in known]
+            if p.regime.startswith("asylblg"):
+                picked.append("Sozialamt")
+            if case.lead.startswith("jmd"):
+                picked.append("Jugendmigrationsdienst")
+            return [c for c in choices if c in picked]
+        if key == "consent_to_team":
+            return bool(case.team) or self.chance(0.7)
+        texts = {
+            "qualifications": pools.QUALIFICATIONS,
+            "vocational_experience": pools.EXPERIENCE,
+            "german_courses": pools.GERMAN_COURSES,
+            "goals_short": pools.GOALS_SHORT,
+            "goals_long": pools.GOALS_LONG,
+            "own_view_cooperation": pools.OWN_VIEW,
+        }
+        if key in texts:
+            return self.pick(texts[key])
+        # A question an administrator added: a plausible answer of its kind.
+        if q.kind == "number":
+            return rng.randint(0, 10)
+        if q.kind == "yes_no":
+            return self.chance(0.5)
+        if q.kind == "choice" and choices:
+            return self.pick(choices)
+        if q.kind == "multi_choice" and choices:
+            return [c for c in choices if self.chance(0.3)]
+        return self.pick(pools.GENERIC_TEXT)
+
+    def _need_weights(self, p: Profile) -> list[tuple[str, float]]:
+        w: dict[str, float] = {GERMAN_NEED[p.german]: 8 if p.german in ("none", "A1", "A2") else 4}
+        if p.school_years < 4:
+            w["alphabetisierung"] = 5
+        if p.school_years < 9 and p.age <= 25:
+            w["schulabschluss"] = 5
+        if p.age <= 18:
+            w["schulplatz"] = 4
+        if p.school_years >= 12:
+            w["anerkennung"] = 2
+        if p.age <= 27:
+            w.update(
+                berufsorientierung=3,
+                ausbildungsvorbereitung=3,
+                ausbildungsplatz=4,
+                einstiegsqualifizierung=1.5,
+            )
+            if p.status in ("ausbildungsduldung", "ae_16g"):
+                w["ausbildungsbegleitung"] = 5
+        else:
+            w["arbeitsplatz"] = 5
+        if p.status in TOLERATED or p.status in ASYLUM:
+            w["aufenthaltsperspektive"] = 6
+            w["beschaeftigungserlaubnis"] = 2
+            if p.status == "duldung_ungeklaerte_identitaet":
+                w["identitaetsklaerung"] = 6
+        w["wohnung"] = 3 if p.status in ASYLUM or p.status in TOLERATED else 1.5
+        w.update(
+            gesundheit=1,
+            psychosozial=1.2,
+            leistungen=1.5,
+            schulden=0.5,
+            freizeit=1.5,
+            mentoring=1.5,
+        )
+        if p.status.startswith("ae_25_2") or p.status == "ae_25_1":
+            w["familie"] = 2
+        if p.gender == "female" and p.age >= 22:
+            w["kinderbetreuung"] = 1.5
+        return [(code, weight) for code, weight in w.items() if code in self.need_types]
+
+    def _assessment(
+        self, rows: Rows, case: CaseCtx, p: Profile, day: dt.date, with_items: bool = True
+    ) -> tuple[int, dt.date, list[Row]]:
+        aid = self.next_id("assessment")
+        moment = self.moment(day)
+        rows["assessment"].append(
+            {
+                "id": aid,
+                "case_id": case.id,
+                "assessed_on": day,
+                "assessed_by_id": case.manager.user_id,
+                "summary": self.pick(pools.ASSESSMENT_SUMMARIES),
+                "created_at": moment,
+            }
+        )
+        case.touch(moment)
+        items: list[Row] = []
+        if not with_items:
+            return aid, day, items
+        for domain, text in self.rng.sample(pools.STRENGTHS, self.rng.randint(1, 3)):
+            items.append(
+                {
+                    "id": self.next_id("assessment_item"),
+                    "assessment_id": aid,
+                    "life_domain": domain,
+                    "kind": "strength",
+                    "description": text,
+                    "need_type": None,
+                    "priority": "",
+                    "status": "open",
+                }
+            )
+        options = self._need_weights(p)
+        age_days = (self.today - day).days
+        if case.phase in ("evaluation", "closed"):
+            statuses = [("met", 50), ("in_progress", 20), ("dropped", 15), ("open", 15)]
+        elif age_days > 300:
+            statuses = [("met", 35), ("in_progress", 35), ("dropped", 10), ("open", 20)]
+        else:
+            statuses = [("open", 45), ("in_progress", 40), ("met", 10), ("dropped", 5)]
+        for _ in range(self.rng.randint(2, 5)):
+            if not options:
+                break
+            code = self.weighted(options)
+            options = [o for o in options if o[0] != code]
+            need = self.need_types[code]
+            detail = self.pick(pools.NEED_DETAILS)
+            items.append(
+                {
+                    "id": self.next_id("assessment_item"),
+                    "assessment_id": aid,
+                    "life_domain": need.life_domain,
+                    "kind": "need",
+                    "description": f"{need.name}: {detail}" if detail else need.name,
+                    "need_type": code,
+                    "priority": self.weighted([("high", 35), ("medium", 45), ("low", 20)]),
+                    "status": self.weighted(statuses),
+                }
+            )
+        rows["assessment_item"].extend(items)
+        return aid, day, items
+
+    # --- plan -----------------------------------------------------------------------
+
+    def _plan(
+        self,
+        rows: Rows,
+        case: CaseCtx,
+        plan_id: int,
+        assessed_on: dt.date,
+        items: list[Row],
+        last_day: dt.date,
+    ) -> tuple[list[Row], dict[int, list[Row]]]:
+        needs = [i for i in items if i["kind"] == "need"]
+        needs.sort(key=lambda i: {"high": 0, "medium": 1, "low": 2}[i["priority"]])
+        goals: list[Row] = []
+        steps: dict[int, list[Row]] = {}
+        created_day = self.day_between(assessed_on, min(assessed_on + days(14), last_day))
+        team_by_org = {m.org_key: m for m in case.team}
+        for need in needs[: self.rng.randint(1, 3)]:
+            code = need["need_type"]
+            title, step_specs = pools.NEED_GOALS.get(
+                code,
+                (
+                    self.need_types[code].name,
+                    [("Nächste Schritte klären", "lead"), ("Termin wahrnehmen", "client")],
+                ),
+            )
+            target = created_day + days(self.rng.randint(90, 540))
+            if case.phase == "evaluation":
+                status = self.weighted([("achieved", 70), ("open", 20), ("dropped", 10)])
+            elif case.phase == "closed":
+                status = self.weighted([("achieved", 60), ("dropped", 40)])
+            elif target < self.today:
+                status = self.weighted([("achieved", 45), ("open", 40), ("dropped", 15)])
+            else:
+                status = self.weighted([("open", 85), ("achieved", 15)])
+            gid = self.next_id("plan_goal")
+            goal = {
+                "id": gid,
+                "plan_id": plan_id,
+                "life_domain": need["life_domain"],
+                "title": title,
+                "target_date": target,
+                "status": status,
+                "created_at": self.moment(created_day),
+            }
+            goals.append(goal)
+            steps[gid] = []
+            n_steps = self.rng.randint(1, len(step_specs))
+            for s_title, who in step_specs[:n_steps]:
+                due = self.day_between(created_day + days(7), target)
+                step = {
+                    "id": self.next_id("plan_step"),
+                    "goal_id": gid,
+                    "title": s_title,
+                    "responsible_organisation_id": None,
+                    "responsible_user_id": None,
+                    "responsible_is_client": who == "client",
+                    "due_date": due,
+                    "created_at": goal["created_at"],
+                }
+                if who == "lead":
+                    step["responsible_organisation_id"] = self.org_ids[case.lead]
+                    step["responsible_user_id"] = case.manager.user_id
+                elif who != "client":
+                    step["responsible_organisation_id"] = self.org_ids[who]
+                    member = team_by_org.get(who)
+                    if member and self.chance(0.6):
+                        step["responsible_user_id"] = member.user_id
+                if status == "achieved":
+                    step["status"] = "done"
+                elif status == "dropped":
+                    step["status"] = self.weighted([("cancelled", 60), ("done", 40)])
+                elif due < self.today:
+                    step["status"] = self.weighted(
+                        [("done", 70), ("cancelled", 10), ("in_progress", 10), ("open", 10)]
+                    )
+                else:
+                    step["status"] = self.weighted([("open", 60), ("in_progress", 40)])
+                steps[gid].append(step)
+            case.touch(goal["created_at"])
+        rows["plan_goal"].extend(goals)
+        for gid in steps:
+            rows["plan_step"].extend(steps[gid])
+        return goals, steps
+
+    def _snapshot(
+        self, goals: list[Row], steps: dict[int, list[Row]], agreed: dt.date
+    ) -> dict[str, Any]:
+        """The plan as `casework.services.plan_snapshot` records it, as of `agreed`."""
+        out = []
+        for g in sorted(goals, key=lambda g: (g["target_date"], g["id"])):
+            goal_status = g["status"] if g["target_date"] <= agreed else "open"
+            g_steps = []
+            for s in sorted(steps[g["id"]], key=lambda s: (s["due_date"], s["id"])):
+                status = s["status"]
+                if s["due_date"] >= agreed and status in ("done", "cancelled"):
+                    status = "open"
+                g_steps.append(
+                    {
+                        "id": s["id"],
+                        "title": s["title"],
+                        "responsible_organisation": self.org_label.get(
+                            s["responsible_organisation_id"] or 0, ""
+                        ),
+                        "responsible_user": self.user_labels.get(s["responsible_user_id"] or 0, ""),
+                        "responsible_is_client": s["responsible_is_client"],
+                        "due_date": s["due_date"].isoformat(),
+                        "status": status,
+                    }
+                )
+            out.append(
+                {
+                    "id": g["id"],
+                    "life_domain": g["life_domain"],
+                    "title": g["title"],
+                    "target_date": g["target_date"].isoformat(),
+                    "status": goal_status,
+                    "steps": g_steps,
+                }
+            )
+        return {"goals": out}
+
+    # --- appointments, notes, follow-ups --------------------------------------------
+
+    def _workday(self, day: dt.date, forward: bool) -> dt.date:
+        while day.weekday() >= 5:
+            day += days(1 if forward else -1)
+        return day
+
+    def _appointments(
+        self, rows: Rows, case: CaseCtx, intake_on: dt.date | None, last_day: dt.date
+    ) -> None:
+        rng = self.rng
+        out = rows["appointment"]
+        span = (last_day - case.opened).days
+        past: list[tuple[dt.date, str, Staff | None]] = []
+        if intake_on:
+            past.append((intake_on, "Erstgespräch", None))
+        if case.phase != "intake":
+            count = max(0, min(8, span // 75 + rng.randint(-1, 1)))
+            for _ in range(count):
+                day = self.day_between(case.opened, last_day)
+                partner = self.pick(case.team) if case.team and self.chance(0.3) else None
+                past.append((day, "", partner))
+        seen: set[tuple[dt.datetime, str]] = set()
+        for day, purpose, partner in past:
+            day = self._workday(day, forward=False)
+            if day < case.opened:
+                day = case.opened
+            org_type = self.specs[partner.org_key].org_type if partner else "lead"
+            purpose = purpose or self.pick(
+                pools.APPOINTMENT_PURPOSES.get(org_type, pools.APPOINTMENT_PURPOSES["lead"])
+            )
+            starts = at(day, rng.randint(8, 15), self.pick((0, 30)))
+            if (starts, purpose) in seen:
+                continue
+            seen.add((starts, purpose))
+            status = (
+                "held"
+                if purpose == "Erstgespräch"
+                else self.weighted([("held", 75), ("missed", 13), ("cancelled", 12)])
+            )
+            created = max(at(case.opened, 8), starts - days(rng.randint(1, 14)))
+            updated = min(starts + dt.timedelta(hours=2), self.past_limit)
+            out.append(
+                {
+                    "id": self.next_id("appointment"),
+                    "case_id": case.id,
+                    "organisation_id": self.org_ids[partner.org_key if partner else case.lead],
+                    "starts_at": starts,
+                    "purpose": purpose,
+                    "location": self.pick(pools.LOCATIONS),
+                    "status": status,
+                    "outcome": self.pick(pools.OUTCOMES) if status == "held" else "",
+                    "agreements": self.pick(pools.AGREEMENTS) if status == "held" else "",
+                    "created_by_id": partner.user_id if partner else case.manager.user_id,
+                    "created_at": min(created, updated),
+                    "updated_at": updated,
+                }
+            )
+            case.touch(min(updated, self.past_limit))
+        if case.closed:
+            return
+        planned = 1 if case.phase == "intake" else self.weighted([(0, 45), (1, 40), (2, 15)])
+        for i in range(planned):
+            day = self._workday(self.today + days(rng.randint(1, 42 if i else 21)), forward=True)
+            purpose = (
+                "Erstgespräch"
+                if case.phase == "intake"
+                else self.pick(pools.APPOINTMENT_PURPOSES["lead"])
+            )
+            starts = at(day, rng.randint(8, 15), self.pick((0, 30)))
+            if (starts, purpose) in seen:
+                continue
+            seen.add((starts, purpose))
+            created = self.moment(
+                self.day_between(max(case.opened, self.today - days(14)), self.yesterday)
+            )
+            out.append(
+                {
+                    "id": self.next_id("appointment"),
+                    "case_id": case.id,
+                    "organisation_id": self.org_ids[case.lead],
+                    "starts_at": starts,
+                    "purpose": purpose,
+                    "location": self.pick(pools.LOCATIONS),
+                    "status": "planned",
+                    "outcome": "",
+                    "agreements": "",
+                    "created_by_id": case.manager.user_id,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            case.touch(created)
+
+    def _notes(self, rows: Rows, case: CaseCtx, last_day: dt.date) -> None:
+        span = (last_day - case.opened).days
+        count = max(0, min(6, span // 90 + self.rng.randint(0, 2)))
+        for _ in range(count):
+            author = self.pick(case.team) if case.team and self.chance(0.25) else None
+            if author:
+                visibility = self.weighted([("case_team", 80), ("organisation", 20)])
+            else:
+                visibility = self.weighted([("organisation", 60), ("case_team", 40)])
+            sensitive = self.chance(0.04)
+            moment = self.moment(self.day_between(case.opened, last_day))
+            rows["note"].append(
+                {
+                    "id": self.next_id("note"),
+                    "case_id": case.id,
+                    "author_id": author.user_id if author else case.manager.user_id,
+                    "organisation_id": self.org_ids[author.org_key if author else case.lead],
+                    "text": self.pick(pools.SENSITIVE_NOTES if sensitive else pools.NOTES),
+                    "visibility": visibility,
+                    "is_sensitive": sensitive,
+                    "created_at": moment,
+                }
+            )
+            case.touch(moment)
+
+    def _followups(self, rows: Rows, case: CaseCtx, p: Profile, last_day: dt.date) -> None:
+        rng = self.rng
+        items: list[tuple[str, dt.date, bool]] = []
+        if case.closed:
+            for _ in range(rng.randint(0, 2)):
+                due = self.day_between(min(case.opened + days(7), last_day), last_day)
+                items.append((self.pick(pools.FOLLOWUPS), due, True))
+        else:
+            for _ in range(rng.randint(1, 3) if case.phase != "intake" else rng.randint(0, 1)):
+                kind = self.weighted([("overdue", 15), ("upcoming", 50), ("done", 35)])
+                if kind == "overdue":
+                    due = self.day_between(max(case.opened, self.today - days(30)), self.yesterday)
+                elif kind == "upcoming":
+                    due = self.today + days(rng.randint(0, 60))
+                else:
+                    due = self.day_between(case.opened, self.yesterday)
+                items.append((self.pick(pools.FOLLOWUPS), due, kind == "done"))
+            expiry = p.doc_expiry
+            if expiry and self.today - days(30) <= expiry <= self.today + days(90):
+                items.append((pools.FOLLOWUPS[0], max(case.opened, expiry - days(28)), False))
+        seen: set[tuple[str, dt.date]] = set()
+        for title, due, done in items:
+            if (title, due) in seen:
+                continue
+            seen.add((title, due))
+            created = max(at(case.opened, 10), self.moment(due - days(rng.randint(7, 30))))
+            done_at = None
+            if done:
+                done_day = min(due + days(rng.randint(-5, 3)), self.yesterday)
+                done_at = min(max(created, self.moment(done_day)), self.past_limit)
+                case.touch(done_at)
+            case.touch(min(created, self.past_limit))
+            rows["followup"].append(
+                {
+                    "id": self.next_id("followup"),
+                    "case_id": case.id,
+                    "title": title,
+                    "due_on": due,
+                    "owner_id": case.manager.user_id,
+                    "organisation_id": self.org_ids[case.lead],
+                    "done_at": done_at,
+                    "done_by_id": case.manager.user_id if done else None,
+                    "created_by_id": case.manager.user_id,
+                    "created_at": min(created, self.past_limit),
+                }
+            )
+
+
+def generate_all(config: Config) -> Rows:
+    """Everything in memory (small sizes only: tests and the demo)."""
+    gen = Generator(config)
+    rows: Rows = {t: list(v) for t, v in gen.reference().items()}
+    for t in PERSON_TABLES:
+        rows[t] = []
+    for _n, chunk in gen.chunks():
+        for t, items in chunk.items():
+            rows[t].extend(items)
+    return rows

@@ -1,0 +1,90 @@
+"""`lotse demo --no-serve`: demo users per role, filled worklists, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from lotse.casework.models import Appointment, Case, CaseTeamMember, FollowUp
+from lotse.core.models import Membership, User
+from lotse.core.roles import Role
+from lotse.people.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+def demo() -> str:
+    out = StringIO()
+    call_command("demo", "--no-serve", "--persons", "150", stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, int]:
+    return {
+        "persons": Person.objects.count(),
+        "users": User.objects.count(),
+        "memberships": Membership.objects.count(),
+        "cases": Case.objects.count(),
+        "team": CaseTeamMember.objects.count(),
+        "followups": FollowUp.objects.count(),
+        "appointments": Appointment.objects.count(),
+    }
+
+
+@override_settings(LOTSE_DEMO_PASSWORD="demo-pw-for-tests")
+def test_demo_creates_users_per_role_and_is_idempotent() -> None:
+    output = demo()
+    assert Person.objects.count() == 150
+    for role in Role:
+        user = User.objects.get(username=role.value)
+        assert user.check_password("demo-pw-for-tests")
+        assert Membership.objects.filter(user=user, role=role.value, is_active=True).exists()
+        assert role.value in output
+    multi = User.objects.get(username="multi")
+    assert sorted(multi.memberships.values_list("organisation__org_type", "role")) == [
+        ("jmd", "case_manager"),
+        ("jobcenter", "partner_staff"),
+    ]
+    assert "demo-pw-for-tests" in output
+    assert "http://127.0.0.1:8000/" in output
+
+    cm = Membership.objects.get(user__username="case_manager")
+    assert cm.organisation.org_type == "ki"
+    open_ki = Case.objects.filter(lead_organisation=cm.organisation).exclude(phase="closed")
+    assert open_ki.filter(case_manager=cm.user).count() == min(40, open_ki.count())
+    today = timezone.localdate()
+    assert FollowUp.objects.filter(owner=cm.user, done_at=None, due_on__lt=today).count() >= 5
+    assert (
+        Appointment.objects.filter(
+            case__case_manager=cm.user,
+            status="planned",
+            starts_at__gt=timezone.now(),
+            starts_at__lte=timezone.now() + dt.timedelta(days=14),
+        ).count()
+        >= 5
+    )
+    ps = Membership.objects.get(user__username="partner_staff")
+    assert ps.organisation.org_type == "jobcenter"
+    assert CaseTeamMember.objects.filter(user=ps.user, removed_at=None).count() >= 30
+    assert Membership.objects.get(user__username="volunteer").organisation.org_type == (
+        "ehrenamtsinitiative"
+    )
+
+    before = snapshot()
+    again = demo()
+    assert snapshot() == before
+    assert "no demo data loaded" in again
+
+
+def test_demo_keeps_existing_data() -> None:
+    call_command(
+        "synth", "--persons", "20", "--seed", "3", "--load", "--no-progress", stdout=StringIO()
+    )
+    demo()
+    assert Person.objects.count() == 20
+    assert User.objects.filter(username="case_manager").exists()

@@ -1,0 +1,240 @@
+"""The generator on its own (no database): deterministic, plausible, consistent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+
+from lotse.people.names import search_keys
+from lotse.synth.generator import (
+    PERSON_TABLES,
+    Config,
+    Generator,
+    Rows,
+    age_on,
+    generate_all,
+)
+from lotse.synth.loader import dump_row
+
+TODAY = dt.date(2026, 11, 21)
+PERSONS = 400
+
+
+def _dump(rows: Rows) -> dict[str, list[str]]:
+    return {name: [dump_row(r) for r in items] for name, items in rows.items()}
+
+
+@pytest.fixture(scope="module")
+def rows() -> Rows:
+    return generate_all(Config(persons=PERSONS, seed=11, today=TODAY))
+
+
+def test_same_seed_same_output(rows: Rows) -> None:
+    again = generate_all(Config(persons=PERSONS, seed=11, today=TODAY))
+    assert _dump(again) == _dump(rows)
+
+
+def test_different_seed_or_date_different_output(rows: Rows) -> None:
+    other_seed = generate_all(Config(persons=PERSONS, seed=12, today=TODAY))
+    assert _dump(other_seed)["person"] != _dump(rows)["person"]
+    other_day = generate_all(Config(persons=PERSONS, seed=11, today=TODAY + dt.timedelta(days=1)))
+    assert _dump(other_day)["person"] != _dump(rows)["person"]
+
+
+def test_chunking_does_not_change_the_output(rows: Rows) -> None:
+    gen = Generator(Config(persons=PERSONS, seed=11, today=TODAY))
+    gen.reference()
+    merged: dict[str, list[Any]] = {t: [] for t in PERSON_TABLES}
+    for _n, chunk in gen.chunks(size=37):
+        for name, items in chunk.items():
+            merged[name].extend(items)
+    assert {t: [dump_row(r) for r in merged[t]] for t in PERSON_TABLES} == {
+        t: [dump_row(r) for r in rows[t]] for t in PERSON_TABLES
+    }
+
+
+def test_exact_number_of_persons_each_with_one_open_case(rows: Rows) -> None:
+    assert len(rows["person"]) == PERSONS
+    cases = defaultdict(list)
+    for case in rows["case"]:
+        cases[case["person_id"]].append(case)
+    assert set(cases) == {p["id"] for p in rows["person"]}
+    earlier = 0
+    for items in cases.values():
+        assert len(items) in (1, 2)
+        if len(items) == 2:
+            earlier += 1
+            first, main = sorted(items, key=lambda c: c["opened_on"])
+            assert first["phase"] == "closed"
+            assert first["closed_on"] < main["opened_on"]
+            assert first["lead_organisation_id"] != main["lead_organisation_id"]
+    assert 0 < earlier < PERSONS * 0.12
+
+
+def test_age_gender_and_nationality_are_plausible(rows: Rows) -> None:
+    persons = rows["person"]
+    ages = [age_on(p["birth_date"], TODAY) for p in persons]
+    target = sum(1 for a in ages if 18 <= a <= 27) / len(ages)
+    assert 0.6 <= target <= 0.8
+    assert min(ages) >= 16 and max(ages) <= 46  # 46: a fictitious 1 January birthday
+    genders = Counter(p["gender"] for p in persons)
+    assert 0.55 <= genders["male"] / len(persons) <= 0.75
+    assert 0.25 <= genders["female"] / len(persons) <= 0.45
+    nationalities = Counter(p["nationality"] for p in persons)
+    assert nationalities.most_common(1)[0][0] == "SY"
+    assert {"AF", "UA", "IQ"} <= set(nationalities)
+    estimated = [p for p in persons if p["birth_date_estimated"]]
+    assert estimated and all(p["birth_date"].timetuple()[1:3] == (1, 1) for p in estimated)
+    for p in persons:
+        assert dt.date(2015, 1, 1) <= p["entry_date"] <= TODAY
+        assert p["entry_date"] > p["birth_date"]
+
+
+def test_search_text_covers_all_spellings(rows: Rows) -> None:
+    others = defaultdict(list)
+    for n in rows["person_name"]:
+        others[n["person_id"]].append(f"{n['given_names']} {n['family_name']}")
+    scripts = 0
+    for p in rows["person"]:
+        names = [f"{p['given_names']} {p['family_name']}", *others[p["id"]]]
+        assert p["search_text"] == search_keys(*names)
+    for n in rows["person_name"]:
+        if any("\u0600" <= ch <= "\u06ff" for ch in n["family_name"]):
+            scripts += 1
+    assert scripts > 0  # Arabic/Persian script names exist
+
+
+def test_languages_first_native_and_german(rows: Rows) -> None:
+    by_person: dict[int, dict[str, str]] = defaultdict(dict)
+    for item in rows["person_language"]:
+        assert item["language"] not in by_person[item["person_id"]]
+        by_person[item["person_id"]][item["language"]] = item["level"]
+    for langs in by_person.values():
+        assert "de" in langs
+        assert list(langs.values()).count("native") == 1
+
+
+def _current(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    superseded = {e["supersedes_id"] for e in entries if e["supersedes_id"]}
+    return [e for e in entries if e["id"] not in superseded and not e["is_retraction"]]
+
+
+@pytest.mark.parametrize("table", ["residence_period", "benefit_period"])
+def test_current_timeline_entries_never_overlap(rows: Rows, table: str) -> None:
+    by_person = defaultdict(list)
+    ids = {e["id"] for e in rows[table]}
+    for e in rows[table]:
+        assert e["valid_to"] is None or e["valid_to"] >= e["valid_from"]
+        if e["supersedes_id"]:
+            assert e["supersedes_id"] in ids
+            assert e["correction_reason"]
+        by_person[e["person_id"]].append(e)
+    targets = Counter(e["supersedes_id"] for e in rows[table] if e["supersedes_id"])
+    assert all(n == 1 for n in targets.values())  # one-to-one
+    for entries in by_person.values():
+        current = sorted(_current(entries), key=lambda e: e["valid_from"])
+        assert current
+        for before, after in itertools.pairwise(current):
+            assert before["valid_to"] is not None
+            assert before["valid_to"] < after["valid_from"]
+
+
+def test_some_corrections_exist() -> None:
+    rows = generate_all(Config(persons=1500, seed=3, today=TODAY))
+    corrections = [e for e in rows["residence_period"] if e["supersedes_id"]]
+    assert corrections
+    assert any(e["is_retraction"] for t in ("residence_period", "benefit_period") for e in rows[t])
+
+
+def test_status_and_benefits_tell_one_story(rows: Rows) -> None:
+    persons = {p["id"]: p for p in rows["person"]}
+    status_by_person: dict[int, list[str]] = defaultdict(list)
+    last_start: dict[int, dt.date] = {}
+    for e in sorted(_current(rows["residence_period"]), key=lambda e: e["valid_from"]):
+        status_by_person[e["person_id"]].append(e["status"])
+        last_start[e["person_id"]] = e["valid_from"]
+    regimes: dict[int, list[str]] = defaultdict(list)
+    for e in sorted(_current(rows["benefit_period"]), key=lambda e: e["valid_from"]):
+        regimes[e["person_id"]].append(e["regime"])
+    for pid, statuses in status_by_person.items():
+        if persons[pid]["nationality"] == "UA":
+            assert statuses[-1] in ("ae_24", "fiktionsbescheinigung")
+        elif statuses[0] == "ankunftsnachweis":
+            assert statuses[1:2] in ([], ["gestattung"])
+        if statuses[-1] == "gestattung":
+            assert set(regimes[pid]) <= {"asylblg_3", "asylblg_2"}
+        if statuses[-1] in ("ae_25_2_gfk", "ae_25_2_subsidiaer") and len(statuses) > 1:
+            assert regimes[pid][0] in ("asylblg_3", "asylblg_2")  # before recognition
+            if last_start[pid] < TODAY - dt.timedelta(days=40):
+                # Rechtskreiswechsel: recognised persons leave the AsylbLG.
+                assert regimes[pid][-1] not in ("asylblg_3", "asylblg_2")
+
+
+def test_casework_is_consistent(rows: Rows) -> None:
+    cases = {c["id"]: c for c in rows["case"]}
+    plans = {p["case_id"]: p for p in rows["integration_plan"]}
+    assert set(plans) == set(cases)  # every case has exactly one plan
+    phases = Counter(c["phase"] for c in cases.values())
+    assert phases["implementation"] > phases["evaluation"]
+    for c in cases.values():
+        if c["phase"] == "closed":
+            assert c["closed_on"] and c["closing_reason"] and c["closed_on"] >= c["opened_on"]
+        else:
+            assert c["closed_on"] is None
+    for item in rows["assessment_item"]:
+        if item["kind"] == "need":
+            assert item["need_type"] and item["priority"]
+        else:
+            assert item["need_type"] is None and item["priority"] == ""
+    agreed = {v["plan_id"] for v in rows["plan_version"]}
+    by_plan = {p["id"]: p["case_id"] for p in rows["integration_plan"]}
+    for plan_id, case_id in by_plan.items():
+        if cases[case_id]["phase"] in ("implementation", "evaluation"):
+            assert plan_id in agreed  # agreeing the plan is what starts implementation
+        if cases[case_id]["phase"] in ("intake", "assessment", "planning"):
+            assert plan_id not in agreed
+    goals = {g["id"]: g for g in rows["plan_goal"]}
+    for g in goals.values():
+        assert g["target_date"] >= cases[by_plan[g["plan_id"]]]["opened_on"]
+    steps = {s["id"]: s for s in rows["plan_step"]}
+    for s in steps.values():
+        assert s["responsible_is_client"] or s["responsible_organisation_id"]
+    for v in rows["plan_version"]:
+        for g in v["snapshot"]["goals"]:
+            assert goals[g["id"]]["plan_id"] == v["plan_id"]
+            assert set(g) == {"id", "life_domain", "title", "target_date", "status", "steps"}
+            for s in g["steps"]:
+                assert steps[s["id"]]["goal_id"] == g["id"]
+    today = TODAY
+    for a in rows["appointment"]:
+        if a["status"] == "planned":
+            assert a["starts_at"].date() > today
+        else:
+            assert a["starts_at"].date() < today
+    overdue = [f for f in rows["followup"] if f["done_at"] is None and f["due_on"] < today]
+    assert overdue and any(f["done_at"] for f in rows["followup"])
+    assert any(n["is_sensitive"] for n in rows["note"])
+    assert {n["visibility"] for n in rows["note"]} == {"organisation", "case_team"}
+
+
+def test_intake_answers_follow_the_guide(rows: Rows) -> None:
+    from lotse.synth.generator import default_guide
+
+    keys = [q.key for q in default_guide()]
+    for intake in rows["intake"]:
+        assert [a["key"] for a in intake["answers"]] == keys
+        assert all(set(a) == {"key", "section", "question", "value"} for a in intake["answers"])
+
+
+def test_team_members_are_partner_staff_of_their_organisation(rows: Rows) -> None:
+    memberships = {(m["user_id"], m["organisation_id"]): m["role"] for m in rows["membership"]}
+    for member in rows["case_team_member"]:
+        assert memberships[(member["user_id"], member["organisation_id"])] == "partner_staff"
+    for case in rows["case"]:
+        assert memberships[(case["case_manager_id"], case["lead_organisation_id"])] == (
+            "case_manager"
+        )

@@ -1,0 +1,145 @@
+"""`lotse synth --load / --out`: what lands in the database, refusal, append, files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from lotse.casework.models import (
+    Assessment,
+    AssessmentItem,
+    Case,
+    Intake,
+    IntegrationPlan,
+    InterviewGuide,
+    PlanGoal,
+    PlanStep,
+    PlanVersion,
+)
+from lotse.casework.services import plan_snapshot
+from lotse.core.models import AccessLogEntry, Membership, Organisation, User
+from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+from lotse.people.names import search_keys
+
+pytestmark = pytest.mark.django_db
+TODAY = "2026-11-21"
+
+
+def synth(*args: str) -> str:
+    out = StringIO()
+    call_command("synth", *args, "--today", TODAY, "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+def test_load_writes_consistent_data() -> None:
+    output = synth("--persons", "120", "--seed", "5", "--load")
+    assert "rows loaded into" in output
+    assert Person.objects.count() == 120
+    assert Organisation.objects.count() == 25
+    assert not AccessLogEntry.objects.exists()  # loading is no access by a user
+    # Every person has exactly one open case; every case a plan.
+    assert not Person.objects.annotate(n=Count("cases")).filter(n=0).exists()
+    open_per_person = Case.objects.exclude(phase="closed").values("person").annotate(n=Count("id"))
+    assert all(row["n"] <= 1 for row in open_per_person)
+    assert IntegrationPlan.objects.count() == Case.objects.count()
+    # Historic timestamps survived the load.
+    oldest = Case.objects.order_by("created_at").first()
+    assert oldest is not None and oldest.created_at.date() < dt.date(2026, 1, 1)
+    for person in Person.objects.prefetch_related("other_names")[:60]:
+        names = [f"{person.given_names} {person.family_name}"]
+        names += [f"{n.given_names} {n.family_name}" for n in person.other_names.all()]
+        assert person.search_text == search_keys(*names)
+    for model in (ResidenceStatusPeriod, BenefitPeriod):
+        current = model.objects.filter(superseded_by__isnull=True, is_retraction=False)
+        by_person: dict[int, list] = {}
+        for e in current.order_by("valid_from"):
+            by_person.setdefault(e.person_id, []).append(e)
+        for entries in by_person.values():
+            for a, b in itertools.pairwise(entries):
+                assert a.valid_to is not None and a.valid_to < b.valid_from
+    # Need items reference the code list; intakes the default guide.
+    assert not AssessmentItem.objects.filter(kind="need", need_type__isnull=True).exists()
+    guide = InterviewGuide.objects.get(organisation__isnull=True)
+    assert set(Intake.objects.values_list("guide_id", flat=True)) == {guide.pk}
+    assert Assessment.objects.exists()
+    # Case managers and team members work where the data says.
+    for case in Case.objects.select_related("case_manager")[:50]:
+        assert Membership.objects.filter(
+            user=case.case_manager, organisation=case.lead_organisation_id, role="case_manager"
+        ).exists()
+    staff = User.objects.first()
+    assert staff is not None and not staff.has_usable_password()
+
+
+def test_plan_versions_have_the_services_snapshot_shape() -> None:
+    synth("--persons", "80", "--seed", "9", "--load")
+    version = PlanVersion.objects.select_related("plan").order_by("pk").first()
+    assert version is not None
+    live = plan_snapshot(version.plan)
+    assert [g["id"] for g in version.snapshot["goals"]] == [g["id"] for g in live["goals"]]
+    for frozen, now in zip(version.snapshot["goals"], live["goals"], strict=True):
+        assert set(frozen) == set(now)
+        assert [s["id"] for s in frozen["steps"]] == [s["id"] for s in now["steps"]]
+        for fs, ns in zip(frozen["steps"], now["steps"], strict=True):
+            assert set(fs) == set(ns)
+            assert fs["responsible_organisation"] == ns["responsible_organisation"]
+            assert fs["responsible_user"] == ns["responsible_user"]
+
+
+def test_load_refuses_a_database_with_persons_unless_append() -> None:
+    synth("--persons", "30", "--seed", "1", "--load")
+    with pytest.raises(CommandError, match="already holds 30 persons"):
+        synth("--persons", "30", "--seed", "2", "--load")
+    assert Person.objects.count() == 30
+    orgs, users = Organisation.objects.count(), User.objects.count()
+    synth("--persons", "40", "--seed", "2", "--load", "--append")
+    assert Person.objects.count() == 70
+    assert Organisation.objects.count() == orgs  # reference data is reused by name
+    assert User.objects.count() >= users
+    # Ids were shifted consistently: snapshots point at goals and steps of their plan.
+    for version in PlanVersion.objects.all():
+        goal_ids = [g["id"] for g in version.snapshot["goals"]]
+        assert PlanGoal.objects.filter(pk__in=goal_ids, plan=version.plan_id).count() == len(
+            goal_ids
+        )
+        step_ids = [s["id"] for g in version.snapshot["goals"] for s in g["steps"]]
+        assert PlanStep.objects.filter(pk__in=step_ids, goal_id__in=goal_ids).count() == len(
+            step_ids
+        )
+
+
+def test_out_writes_json_lines_and_a_manifest(tmp_path: Path) -> None:
+    synth("--persons", "50", "--seed", "4", "--out", str(tmp_path / "a"))
+    synth("--persons", "50", "--seed", "4", "--out", str(tmp_path / "b"))
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["seed"] == 4 and manifest["counts"]["person"] == 50
+    for name, count in manifest["counts"].items():
+        lines = (tmp_path / "a" / f"{name}.jsonl").read_text().splitlines()
+        assert len(lines) == count
+        assert (tmp_path / "b" / f"{name}.jsonl").read_text().splitlines() == lines
+    first = json.loads((tmp_path / "a" / "person.jsonl").read_text().splitlines()[0])
+    assert {"id", "family_name", "search_text", "birth_date"} <= set(first)
+    assert not Person.objects.exists()  # --out leaves the database alone
+
+
+def test_load_or_out_is_required() -> None:
+    with pytest.raises(CommandError):
+        call_command("synth", "--persons", "5")
+
+
+def test_every_loaded_object_passes_model_validation() -> None:
+    """SQLite does not enforce max_length or choices; the models' validation does."""
+    from lotse.synth.loader import TABLES
+
+    synth("--persons", "60", "--seed", "8", "--load")
+    for table in TABLES.values():
+        for obj in table.model._default_manager.all():
+            # Unique keys and check constraints are enforced by the database itself.
+            obj.full_clean(validate_unique=False, validate_constraints=False)
