@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from lotse.core.models import NeedType, Organisation
@@ -175,7 +176,9 @@ class Intake(models.Model):
         verbose_name_plural = _("intakes")
 
     def __str__(self) -> str:
-        return _("Intake on %(date)s") % {"date": self.conducted_on}
+        return _("Intake on %(date)s") % {
+            "date": date_format(self.conducted_on, "SHORT_DATE_FORMAT")
+        }
 
 
 class Assessment(models.Model):
@@ -191,7 +194,9 @@ class Assessment(models.Model):
         verbose_name_plural = _("assessments")
 
     def __str__(self) -> str:
-        return _("Assessment of %(date)s") % {"date": self.assessed_on}
+        return _("Assessment of %(date)s") % {
+            "date": date_format(self.assessed_on, "SHORT_DATE_FORMAT")
+        }
 
 
 class AssessmentItem(models.Model):
@@ -310,7 +315,10 @@ class PlanVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Version %(n)s of %(date)s") % {"n": self.number, "date": self.agreed_on}
+        return _("Version %(n)s of %(date)s") % {
+            "n": self.number,
+            "date": date_format(self.agreed_on, "SHORT_DATE_FORMAT"),
+        }
 
 
 class Appointment(models.Model):
