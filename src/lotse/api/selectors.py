@@ -51,6 +51,7 @@ from lotse.core.models import AccessAction, District, Membership, Organisation, 
 from lotse.core.roles import Perm
 from lotse.core.services import access_log_record
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod, TimelineEntry
+from lotse.people.selectors import timeline_mark_current
 from lotse.privacy.access import Basis, person_basis, require_case, visible_cases, visible_persons
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, RECORD_CATEGORY, Category
 
@@ -175,9 +176,7 @@ def timeline_list(*, actor: Membership, person_id: int, kind: str) -> list[Any]:
         .select_related(related, "recorded_by")
         .order_by("valid_from", "recorded_at", "pk")
     )
-    superseded = {e.supersedes_id for e in entries if e.supersedes_id}
-    for entry in entries:
-        entry.current = entry.pk not in superseded and not entry.is_retraction
+    timeline_mark_current(entries)
     access_log_record(
         actor=actor,
         action=AccessAction.LIST,

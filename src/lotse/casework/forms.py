@@ -13,6 +13,7 @@ from lotse.core.models import District, Membership, NeedType, Organisation, User
 from lotse.core.roles import CASEWORK_ROLES
 from lotse.people.codes import CefrLevel, HouseholdRole, Language, ResidenceStatus
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+from lotse.people.services import PERSON_FIELDS
 
 from .codes import ClosingReason, ItemKind, LifeDomain, Phase, Priority, QuestionKind
 from .models import Appointment, Document, InterviewQuestion, Note, PlanGoal, PlanStep
@@ -47,19 +48,7 @@ class PersonForm(ModelForm):
 
     class Meta:
         model = Person
-        fields = [
-            "family_name",
-            "given_names",
-            "birth_date",
-            "birth_date_estimated",
-            "gender",
-            "nationality",
-            "district",
-            "entry_date",
-            "phone",
-            "email",
-            "address",
-        ]
+        fields = list(PERSON_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

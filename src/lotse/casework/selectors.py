@@ -19,6 +19,7 @@ from lotse.core.services import access_log_record
 from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.names import fold, skeleton
+from lotse.people.selectors import timeline_mark_current
 from lotse.privacy.access import Basis, visible_cases, visible_persons
 from lotse.privacy.categories import CASE_PAGE_CATEGORIES, Category
 
@@ -144,11 +145,9 @@ class Timeline:
 
 
 def _timeline(entries: list[Any]) -> Timeline:
-    superseded = {e.supersedes_id for e in entries if e.supersedes_id}
-    current = [e for e in entries if e.pk not in superseded and not e.is_retraction]
-    history = [e for e in entries if e.pk in superseded or e.is_retraction]
-    for e in entries:
-        e.current = e.pk not in superseded and not e.is_retraction
+    timeline_mark_current(entries)
+    current = [e for e in entries if e.current]
+    history = [e for e in entries if not e.current]
     current.sort(key=lambda e: e.valid_from, reverse=True)
     history.sort(key=lambda e: e.recorded_at, reverse=True)
     return Timeline(current=current, history=history)
@@ -379,3 +378,21 @@ def dashboard(*, actor: Membership | None, days_ahead: int = 14) -> Dashboard:
             object_type="dashboard",
         )
     return Dashboard(my_cases, my_total, overdue, due_soon, upcoming, recent)
+
+
+def document_for_download(*, actor: Membership, case_id: int, document_id: int) -> Document:
+    """A document of a case in scope (404 otherwise); the download is logged."""
+    case = case_get(actor=actor, case_id=case_id)
+    document = Document.objects.filter(case=case, pk=document_id).first()
+    if document is None:
+        raise Http404
+    access_log_record(
+        actor=actor,
+        action=AccessAction.DOWNLOAD,
+        person_ids=[case.person_id],
+        categories=[Category.DOCUMENTS],
+        basis=_basis(actor, case),
+        object_type="document",
+        object_id=document.pk,
+    )
+    return document

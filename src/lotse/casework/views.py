@@ -16,15 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from lotse.core.models import AccessAction, Membership
+from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.services import access_log_record
 from lotse.core.views import actor_required
 from lotse.people import services as people_services
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.selectors import person_duplicate_candidates
 from lotse.privacy.access import require_case
-from lotse.privacy.categories import Category
 
 from . import forms as f
 from . import selectors, services
@@ -519,19 +517,43 @@ def assessment_item_new(request: HttpRequest, pk: int, assessment_pk: int) -> Ht
     )
 
 
+def _status_post(
+    request: HttpRequest,
+    pk: int,
+    *,
+    model: type[Any],
+    obj_pk: int,
+    path: str,
+    choices: Any,
+    save: Callable[[Membership, Any, str], Any],
+    anchor: str,
+) -> HttpResponse:
+    """The small status forms on the case page: one select, one button."""
+    actor = _actor(request)
+    case = selectors.case_get(actor=actor, case_id=pk)
+    obj = _get(model, case, obj_pk, path)
+    form = f.StatusForm(request.POST, choices=choices)
+    if form.is_valid():
+        save(actor, obj, form.cleaned_data["status"])
+        messages.success(request, _("Status saved."))
+    return redirect(_case_url(case, anchor))
+
+
 @require_POST
 @actor_required(Perm.CASE_EDIT)
 def need_status(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    actor = _actor(request)
-    case = selectors.case_get(actor=actor, case_id=pk)
-    item = _get(AssessmentItem, case, item_pk, "assessment__case")
-    form = f.StatusForm(request.POST, choices=NeedStatus.choices)
-    if form.is_valid():
-        services.assessment_item_status_set(
-            actor=actor, item=item, status=form.cleaned_data["status"]
-        )
-        messages.success(request, _("Status saved."))
-    return redirect(_case_url(case, "assessment"))
+    return _status_post(
+        request,
+        pk,
+        model=AssessmentItem,
+        obj_pk=item_pk,
+        path="assessment__case",
+        choices=NeedStatus.choices,
+        anchor="assessment",
+        save=lambda actor, item, status: services.assessment_item_status_set(
+            actor=actor, item=item, status=status
+        ),
+    )
 
 
 # --- plan --------------------------------------------------------------------------
@@ -557,14 +579,18 @@ def goal_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.CASE_EDIT)
 def goal_status(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
-    actor = _actor(request)
-    case = selectors.case_get(actor=actor, case_id=pk)
-    goal = _get(PlanGoal, case, goal_pk, "plan__case")
-    form = f.StatusForm(request.POST, choices=GoalStatus.choices)
-    if form.is_valid():
-        services.plan_goal_update(actor=actor, goal=goal, status=form.cleaned_data["status"])
-        messages.success(request, _("Status saved."))
-    return redirect(_case_url(case, "plan"))
+    return _status_post(
+        request,
+        pk,
+        model=PlanGoal,
+        obj_pk=goal_pk,
+        path="plan__case",
+        choices=GoalStatus.choices,
+        anchor="plan",
+        save=lambda actor, goal, status: services.plan_goal_update(
+            actor=actor, goal=goal, status=status
+        ),
+    )
 
 
 @actor_required(Perm.CASE_EDIT)
@@ -596,14 +622,18 @@ def step_new(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.CASE_CONTRIBUTE)
 def step_status(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
-    actor = _actor(request)
-    case = selectors.case_get(actor=actor, case_id=pk)
-    step = _get(PlanStep, case, step_pk, "goal__plan__case")
-    form = f.StatusForm(request.POST, choices=StepStatus.choices)
-    if form.is_valid():
-        services.plan_step_status_set(actor=actor, step=step, status=form.cleaned_data["status"])
-        messages.success(request, _("Status saved."))
-    return redirect(_case_url(case, "plan"))
+    return _status_post(
+        request,
+        pk,
+        model=PlanStep,
+        obj_pk=step_pk,
+        path="goal__plan__case",
+        choices=StepStatus.choices,
+        anchor="plan",
+        save=lambda actor, step, status: services.plan_step_status_set(
+            actor=actor, step=step, status=status
+        ),
+    )
 
 
 @actor_required(Perm.CASE_EDIT)
@@ -714,18 +744,8 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_VIEW)
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
-    actor = _actor(request)
-    case = selectors.case_get(actor=actor, case_id=pk)
-    basis = require_case(actor, case, Perm.CASE_VIEW)
-    document = get_object_or_404(case.documents.all(), pk=document_pk)
-    access_log_record(
-        actor=actor,
-        action=AccessAction.DOWNLOAD,
-        person_ids=[case.person_id],
-        categories=[Category.DOCUMENTS],
-        basis=basis,
-        object_type="document",
-        object_id=document.pk,
+    document = selectors.document_for_download(
+        actor=_actor(request), case_id=pk, document_id=document_pk
     )
     response = FileResponse(
         document.file.open("rb"),

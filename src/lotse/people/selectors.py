@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lotse.core.models import AccessAction, Membership
 from lotse.core.services import access_log_record
@@ -15,6 +16,14 @@ from .models import Person
 from .names import similarity
 
 DUPLICATE_THRESHOLD = 80.0
+
+
+def timeline_mark_current(entries: Sequence[Any]) -> None:
+    """Set `.current` on each timeline entry: nobody superseded it and it is no retraction.
+    Computed from the loaded rows, so showing a history costs no query per entry."""
+    superseded = {e.supersedes_id for e in entries if e.supersedes_id}
+    for entry in entries:
+        entry.current = entry.pk not in superseded and not entry.is_retraction
 
 
 @dataclass(frozen=True)
