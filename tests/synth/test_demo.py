@@ -88,3 +88,26 @@ def test_demo_keeps_existing_data() -> None:
     demo()
     assert Person.objects.count() == 20
     assert User.objects.filter(username="case_manager").exists()
+
+
+def test_demo_documents_are_synthetic_pdfs_served_by_the_checked_view(client) -> None:
+    from django.urls import reverse
+
+    from lotse.casework.models import Document
+    from lotse.casework.uploads import sniff_content_type
+
+    demo()
+    cm = Membership.objects.get(user__username="case_manager")
+    documents = list(Document.objects.filter(uploaded_by=cm.user))
+    assert len(documents) == 3
+    demo()
+    assert Document.objects.filter(uploaded_by=cm.user).count() == 3  # idempotent
+    client.force_login(cm.user)
+    session = client.session
+    session["lotse_acting_membership"] = cm.pk
+    session.save()
+    doc = documents[0]
+    response = client.get(reverse("casework:document_download", args=[doc.case_id, doc.pk]))
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200 and sniff_content_type(body[:16]) == "application/pdf"
+    assert b"synthetisches Beispieldokument" in body

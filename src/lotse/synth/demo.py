@@ -7,14 +7,16 @@ up to their target numbers, so running the demo twice adds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from lotse.casework.models import Appointment, Case, CaseTeamMember, FollowUp
+from lotse.casework.models import Appointment, Case, CaseTeamMember, Document, FollowUp
 from lotse.core.models import Membership, Organisation, User
 from lotse.core.roles import Role
 
@@ -196,6 +198,62 @@ def _fill_worklist(user: User, org: Organisation, cases: list[Case]) -> None:
     Appointment.objects.bulk_create(appointments)
 
 
+DEMO_DOCUMENTS = [
+    ("zeugnis", "Schulzeugnis (Übersetzung)"),
+    ("sprachzertifikat", "Zertifikat Deutsch A2"),
+    ("aufenthaltsdokument", "Duldungsbescheinigung (Kopie)"),
+]
+
+
+def synthetic_pdf(title: str) -> bytes:
+    """A small valid one-page PDF that says it is synthetic (no real documents in demos)."""
+    text = f"{title} - synthetisches Beispieldokument, keine echten Daten"
+    safe = text.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 60 760 Td (" + safe + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\n"
+    out += b"startxref\n" + str(xref).encode() + b"\n%%EOF\n"
+    return bytes(out)
+
+
+def _attach_documents(user: User, org: Organisation, cases: list[Case]) -> None:
+    """A few synthetic PDFs on the demo case manager's first cases (idempotent)."""
+    for case in cases[: len(DEMO_DOCUMENTS)]:
+        if case.documents.exists():
+            continue
+        doc_type, title = DEMO_DOCUMENTS[case.pk % len(DEMO_DOCUMENTS)]
+        content = synthetic_pdf(title)
+        document = Document(
+            case=case,
+            doc_type=doc_type,
+            title=title,
+            original_filename=f"{doc_type}.pdf",
+            content_type="application/pdf",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            organisation=org,
+            uploaded_by=user,
+        )
+        document.file.save(f"{doc_type}.pdf", ContentFile(content), save=False)
+        document.save()
+
+
 @transaction.atomic
 def demo_users() -> list[DemoLogin]:
     """Create or update the demo logins; returns what to print."""
@@ -210,6 +268,7 @@ def demo_users() -> list[DemoLogin]:
         if role == Role.CASE_MANAGER:
             cases = _assign_cases(user, org, CASES_FOR_CASE_MANAGER)
             _fill_worklist(user, org, cases)
+            _attach_documents(user, org, cases)
         elif role == Role.PARTNER_STAFF:
             _join_teams(user, org, TEAM_CASES_FOR_PARTNER, "Arbeitsvermittlung")
     multi = _user(MULTI_USERNAME, "Demo", "Multi", password)
