@@ -5,4 +5,5 @@ urlpatterns = [
     path("api/v1/", include("lotse.api.urls")),
     path("", include("lotse.core.urls")),
     path("cases/", include("lotse.casework.urls")),
+    path("privacy/", include("lotse.privacy.urls")),
 ]

@@ -24,6 +24,14 @@ class Category(models.TextChoices):
     PARTICIPATIONS = "participations", _("participations")
 
 
+class Purpose(models.TextChoices):
+    """Why data is processed; a consent names one, an agreement one or more."""
+
+    CASEWORK = "casework", _("case management and counselling")
+    REFERRAL = "referral", _("referral to offers and measures")
+    CASE_CONFERENCE = "case_conference", _("case conference")
+
+
 # Record type → category. Assessment items and plan goals take the category of
 # their life domain (LIFE_DOMAIN_CATEGORY); sensitive notes count as health.
 RECORD_CATEGORY: dict[str, str] = {
