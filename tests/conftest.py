@@ -11,9 +11,11 @@ from django.test import Client
 from lotse.casework.models import Case
 from lotse.core.models import Membership, Organisation
 from lotse.core.roles import Role
+from lotse.privacy.models import Consent
 
 from .factories import (
     CaseFactory,
+    ConsentFactory,
     MembershipFactory,
     OrganisationFactory,
     ResidenceFactory,
@@ -40,6 +42,7 @@ class World:
     sysadmin: Membership
     case: Case
     foreign_case: Case
+    consent: Consent
 
     def by_role(self) -> dict[str, Membership]:
         return {
@@ -76,6 +79,11 @@ def world(db) -> World:
         organisation=partner, role=Role.PARTNER_STAFF, user__username="jc"
     )
     TeamMemberFactory(case=case, user=partner_staff.user, organisation=partner)
+    # The person agreed to share everything with the Jobcenter for case management;
+    # tests of partial, withdrawn and expired consent change this.
+    consent = ConsentFactory(
+        person=case.person, recorded_by=cm.user, recorded_for=lead, receivers=[partner]
+    )
     foreign_cm = MembershipFactory(organisation=other, role=Role.CASE_MANAGER, user__username="abh")
     foreign_case = CaseFactory(
         lead_organisation=other,
@@ -108,6 +116,7 @@ def world(db) -> World:
         ),
         case=case,
         foreign_case=foreign_case,
+        consent=consent,
     )
 
 

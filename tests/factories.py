@@ -116,3 +116,28 @@ class BenefitFactory(factory.django.DjangoModelFactory):
     person = factory.SubFactory(PersonFactory)
     regime = "asylblg_3"
     valid_from = dt.date(2023, 1, 1)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A consent of the person for the receiving organisations (all categories unless
+    given), for case management, signed a month ago."""
+
+    class Meta:
+        model = "privacy.Consent"
+        skip_postgeneration_save = True
+
+    person = factory.SubFactory(PersonFactory)
+    purpose = "casework"
+    categories = factory.LazyFunction(
+        lambda: [
+            c.value for c in __import__("lotse.privacy.categories", fromlist=["Category"]).Category
+        ]
+    )
+    signed_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+    recorded_by = factory.SubFactory(UserFactory)
+    recorded_for = factory.SubFactory(OrganisationFactory)
+
+    @factory.post_generation
+    def receivers(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.receiving_organisations.set(extracted)

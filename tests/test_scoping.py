@@ -62,7 +62,7 @@ def test_list_views_write_access_log(world, as_member):
 def test_case_page_read_is_logged_with_basis(world, as_member):
     as_member(world.partner_staff).get(reverse("casework:detail", args=[world.case.pk]))
     entry = AccessLogEntry.objects.filter(action="read", person_id=world.case.person_id).last()
-    assert entry.basis == "case_team" and entry.organisation == world.partner
+    assert entry.basis == "consent" and entry.organisation == world.partner
     assert "residence" in entry.categories and entry.request_id
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,8 +20,15 @@ from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.names import fold, skeleton
 from lotse.people.selectors import timeline_mark_current
-from lotse.privacy.access import Basis, visible_cases, visible_persons
-from lotse.privacy.categories import CASE_PAGE_CATEGORIES, Category
+from lotse.privacy.access import (
+    CaseAccess,
+    case_access,
+    case_access_bulk,
+    category_q,
+    visible_cases,
+    visible_persons,
+)
+from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 
 from .codes import NoteVisibility
 from .models import (
@@ -49,15 +56,25 @@ def _current_status_subquery() -> Subquery:
     )
 
 
-def name_query(text: str) -> Q:
-    """Every word must match a folded name or its consonant skeleton (any spelling)."""
+def name_query(text: str, actor: Membership | None = None) -> Q:
+    """Every word must match a folded name or its consonant skeleton (any spelling).
+
+    Other spellings are master data: with an actor, they are searched only in cases
+    whose master data is shared with the actor; elsewhere only the name shown counts."""
     q = Q()
     for word in text.split():
         folded, skel = fold(word), skeleton(word)
         if not folded:
             continue
         q &= Q(person__search_text__icontains=folded) | Q(person__search_text__icontains=skel)
-    return q
+    if actor is None or not q:
+        return q
+    shown_name = Q()
+    for word in text.split():
+        shown_name &= Q(person__family_name__icontains=word) | Q(
+            person__given_names__icontains=word
+        )
+    return (category_q(actor, Category.MASTER) & q) | shown_name
 
 
 @dataclass
@@ -74,12 +91,16 @@ class CaseFilters:
 def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySet[Case]:
     """The scoped, filtered case queryset (not logged: callers log what they show)."""
     qs = visible_cases(actor).annotate(current_status=_current_status_subquery())
+    if actor is None:
+        return qs
+    # Filters on a category match only cases where that category is shared with the
+    # actor; otherwise a filter would disclose what the page hides.
     if filters.q:
-        qs = qs.filter(name_query(filters.q))
+        qs = qs.filter(name_query(filters.q, actor))
     if filters.birth_date:
-        qs = qs.filter(person__birth_date=filters.birth_date)
+        qs = qs.filter(category_q(actor, Category.MASTER), person__birth_date=filters.birth_date)
     if filters.status:
-        qs = qs.filter(current_status=filters.status)
+        qs = qs.filter(category_q(actor, Category.RESIDENCE), current_status=filters.status)
     if filters.organisation_id:
         qs = qs.filter(
             Q(lead_organisation_id=filters.organisation_id)
@@ -104,25 +125,48 @@ def case_list(*, actor: Membership | None, filters: CaseFilters, page: int = 1) 
     result = paginator.get_page(page)
     rows = list(result.object_list)
     labels = dict(ResidenceStatus.choices)
+    accesses = case_access_bulk(actor, rows)
     for row in rows:
+        row.access = accesses[row.pk]  # type: ignore[attr-defined]
         row.status_label = labels.get(row.current_status, "")  # type: ignore[attr-defined]
     result.object_list = rows
-    if actor is not None and rows:
-        access_log_record(
-            actor=actor,
-            action=AccessAction.LIST,
-            person_ids=[c.person_id for c in rows],
-            categories=[Category.MASTER, Category.RESIDENCE],
-            basis={c.person_id: _basis(actor, c) for c in rows},
-            object_type="case_list",
-        )
+    if actor is not None:
+        log_rows(actor, rows, accesses, [Category.MASTER, Category.RESIDENCE], "case_list")
     return result
 
 
-def _basis(actor: Membership, case: Case) -> str:
-    if case.lead_organisation_id == actor.organisation_id:
-        return Basis.LEAD_ORGANISATION
-    return Basis.CASE_TEAM
+def log_rows(
+    actor: Membership,
+    rows: list[Case],
+    accesses: dict[int, CaseAccess],
+    categories: list[str],
+    object_type: str,
+) -> None:
+    """Log a list: per person the categories shown of it, with their basis. The name
+    that identifies a listed case counts as master data."""
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for case in rows:
+        access = accesses[case.pk]
+        shown = {Category.MASTER: access.basis()}
+        shown.update(access.by_basis_map(categories))
+        for basis, cats in _invert(shown).items():
+            groups.setdefault((basis, tuple(sorted(cats))), []).append(case.person_id)
+    for (basis, cats), person_ids in groups.items():
+        access_log_record(
+            actor=actor,
+            action=AccessAction.LIST,
+            person_ids=person_ids,
+            categories=cats,
+            basis=basis,
+            object_type=object_type,
+        )
+
+
+def _invert(mapping: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for category, basis in mapping.items():
+        out.setdefault(basis, []).append(category)
+    return out
 
 
 def case_get(*, actor: Membership | None, case_id: int) -> Case:
@@ -156,13 +200,16 @@ def _timeline(entries: list[Any]) -> Timeline:
 @dataclass
 class CaseDetail:
     case: Case
-    basis: str
+    access: CaseAccess
     can_edit: bool
     can_contribute: bool
     residence: Timeline
     benefits: Timeline
     team: list[CaseTeamMember]
+    intakes: list[Intake]
+    assessments: list[Assessment]
     plan: IntegrationPlan
+    goals: list[Any]
     appointments: list[Appointment]
     notes: list[Note]
     documents: list[Document]
@@ -174,48 +221,107 @@ class CaseDetail:
     def person(self) -> Any:
         return self.case.person
 
+    @property
+    def basis(self) -> str:
+        return self.access.basis()
+
+    @property
+    def shared(self) -> dict[str, bool]:
+        """Category → shared with the actor, for the template's "not shared" blocks."""
+        return {c.value: self.access.allows(c.value) for c in Category}
+
+
+def _domain_allowed(access: CaseAccess, life_domain: str) -> bool:
+    return access.allows(LIFE_DOMAIN_CATEGORY.get(life_domain, Category.PLAN))
+
 
 def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
-    """Everything the case page shows, in a number of queries that does not grow
-    with the case history (see tests/test_queries.py)."""
+    """Everything of the case page that the actor may read, category by category, in a
+    number of queries that does not grow with the case history (tests/test_queries.py).
+    Sections whose category is not shared are not even loaded."""
     case = (
         visible_cases(actor)
         .select_related(
             "person__district", "person__household", "lead_organisation", "case_manager"
-        )
-        .prefetch_related(
-            "person__other_names",
-            "person__languages",
-            Prefetch("intakes", queryset=Intake.objects.select_related("conducted_by")),
-            Prefetch(
-                "assessments",
-                queryset=Assessment.objects.select_related("assessed_by").prefetch_related(
-                    Prefetch("items", queryset=AssessmentItem.objects.select_related("need_type"))
-                ),
-            ),
         )
         .filter(pk=case_id)
         .first()
     )
     if case is None or actor is None:
         raise Http404
-    basis = _basis(actor, case)
+    access = case_access(actor, case)
+    allows = access.allows
     person_id = case.person_id
-    residence = _timeline(
-        list(
-            ResidenceStatusPeriod.objects.filter(person_id=person_id).select_related(
-                "issuing_authority", "recorded_by"
+    shown: set[str] = set()
+
+    def load(category: str, loader: Any, empty: Any) -> Any:
+        if not allows(category):
+            return empty
+        shown.add(category)
+        return loader()
+
+    load(
+        Category.MASTER,
+        lambda: prefetch_related_objects([case.person], "other_names", "languages"),
+        None,
+    )
+    residence = load(
+        Category.RESIDENCE,
+        lambda: _timeline(
+            list(
+                ResidenceStatusPeriod.objects.filter(person_id=person_id).select_related(
+                    "issuing_authority", "recorded_by"
+                )
+            )
+        ),
+        Timeline([], []),
+    )
+    benefits = load(
+        Category.BENEFITS,
+        lambda: _timeline(
+            list(
+                BenefitPeriod.objects.filter(person_id=person_id).select_related(
+                    "authority", "recorded_by"
+                )
+            )
+        ),
+        Timeline([], []),
+    )
+    team = load(
+        Category.MASTER,
+        lambda: list(
+            case.team.filter(removed_at__isnull=True).select_related("user", "organisation")
+        ),
+        [],
+    )
+    intakes = load(
+        Category.EDUCATION, lambda: list(case.intakes.select_related("conducted_by")), []
+    )
+    assessments: list[Assessment] = []
+    item_categories = {LIFE_DOMAIN_CATEGORY.get(d, Category.PLAN) for d in LIFE_DOMAIN_CATEGORY}
+    if any(allows(c) for c in item_categories | {Category.PLAN}):
+        assessments = list(
+            case.assessments.select_related("assessed_by").prefetch_related(
+                Prefetch("items", queryset=AssessmentItem.objects.select_related("need_type"))
             )
         )
-    )
-    benefits = _timeline(
-        list(
-            BenefitPeriod.objects.filter(person_id=person_id).select_related(
-                "authority", "recorded_by"
+        for assessment in assessments:
+            assessment.shown_items = [  # type: ignore[attr-defined]
+                i for i in assessment.items.all() if _domain_allowed(access, i.life_domain)
+            ]
+            shown.update(
+                LIFE_DOMAIN_CATEGORY.get(i.life_domain, Category.PLAN)
+                for i in assessment.shown_items  # type: ignore[attr-defined]
             )
-        )
-    )
-    team = list(case.team.filter(removed_at__isnull=True).select_related("user", "organisation"))
+            if not allows(Category.PLAN):
+                assessment.summary = ""
+        assessments = [
+            a
+            for a in assessments
+            if a.shown_items or allows(Category.PLAN)  # type: ignore[attr-defined]
+        ]
+        if allows(Category.PLAN) and assessments:
+            shown.add(Category.PLAN)
     plan = (
         IntegrationPlan.objects.filter(case=case)
         .prefetch_related(
@@ -229,44 +335,78 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
         )
         .first()
     ) or IntegrationPlan(case=case)
+    goals = (
+        [g for g in plan.goals.all() if _domain_allowed(access, g.life_domain)] if plan.pk else []
+    )
+    shown.update(LIFE_DOMAIN_CATEGORY.get(g.life_domain, Category.PLAN) for g in goals)
     notes_q = Q(visibility=NoteVisibility.CASE_TEAM) | Q(organisation_id=actor.organisation_id)
-    notes = list(case.notes.filter(notes_q).select_related("author", "organisation"))
-    appointments = list(case.appointments.select_related("organisation", "created_by"))
-    documents = list(case.documents.select_related("uploaded_by", "organisation"))
-    followups = list(
-        case.followups.filter(organisation_id=actor.organisation_id).select_related("owner")
+    notes = load(
+        Category.NOTES,
+        lambda: [
+            n
+            for n in case.notes.filter(notes_q).select_related("author", "organisation")
+            if not n.is_sensitive or allows(Category.HEALTH)
+        ],
+        [],
+    )
+    if any(n.is_sensitive for n in notes):
+        shown.add(Category.HEALTH)
+    appointments = load(
+        Category.PLAN,
+        lambda: list(case.appointments.select_related("organisation", "created_by")),
+        [],
+    )
+    documents = load(
+        Category.DOCUMENTS,
+        lambda: list(case.documents.select_related("uploaded_by", "organisation")),
+        [],
+    )
+    followups = load(
+        Category.PLAN,
+        lambda: list(
+            case.followups.filter(organisation_id=actor.organisation_id).select_related("owner")
+        ),
+        [],
     )
     open_needs = [
         item
-        for assessment in case.assessments.all()
-        for item in assessment.items.all()
+        for assessment in assessments
+        for item in assessment.shown_items  # type: ignore[attr-defined]
         if item.kind == "need" and item.status in ("open", "in_progress")
     ]
-    household = household_members(
-        actor=actor, person_id=person_id, household_id=case.person.household_id
+    household = load(
+        Category.FAMILY,
+        lambda: household_members(
+            actor=actor, person_id=person_id, household_id=case.person.household_id
+        ),
+        [],
     )
-    categories = list(CASE_PAGE_CATEGORIES)
-    if any(n.is_sensitive for n in notes):
-        categories.append(Category.HEALTH)
-    access_log_record(
-        actor=actor,
-        action=AccessAction.READ,
-        person_ids=[person_id],
-        categories=categories,
-        basis=basis,
-        object_type="case",
-        object_id=case.pk,
-    )
-    is_lead = basis == Basis.LEAD_ORGANISATION
+    # The name and the case header identify the case for everybody who sees it.
+    shown.add(Category.MASTER)
+    for basis, categories in _invert(
+        {**{Category.MASTER: access.basis()}, **access.by_basis_map(shown)}
+    ).items():
+        access_log_record(
+            actor=actor,
+            action=AccessAction.READ,
+            person_ids=[person_id],
+            categories=categories,
+            basis=basis,
+            object_type="case",
+            object_id=case.pk,
+        )
     return CaseDetail(
         case=case,
-        basis=basis,
-        can_edit=is_lead and actor.has_perm(Perm.CASE_EDIT) and not case.is_closed,
+        access=access,
+        can_edit=access.is_lead and actor.has_perm(Perm.CASE_EDIT) and not case.is_closed,
         can_contribute=actor.has_perm(Perm.CASE_CONTRIBUTE) and not case.is_closed,
         residence=residence,
         benefits=benefits,
         team=team,
+        intakes=intakes,
+        assessments=assessments,
         plan=plan,
+        goals=goals,
         appointments=appointments,
         notes=notes,
         documents=documents,
@@ -305,14 +445,7 @@ def household_candidates(*, actor: Membership, case: Case, q: str) -> list[Case]
         .order_by("person__family_name", "person__given_names")[:20]
     )
     if rows:
-        access_log_record(
-            actor=actor,
-            action=AccessAction.LIST,
-            person_ids=[c.person_id for c in rows],
-            categories=[Category.MASTER],
-            basis={c.person_id: _basis(actor, c) for c in rows},
-            object_type="household_search",
-        )
+        log_rows(actor, rows, case_access_bulk(actor, rows), [Category.MASTER], "household_search")
     return rows
 
 
@@ -336,8 +469,10 @@ def dashboard(*, actor: Membership | None, days_ahead: int = 14) -> Dashboard:
     mine = scoped.filter(case_manager_id=actor.user_id).exclude(phase="closed")
     my_cases = list(mine.select_related("person").order_by("person__family_name")[:20])
     my_total = mine.count() if len(my_cases) == 20 else len(my_cases)
+    # Follow-ups and appointments are plan data: only for cases whose plan is shared.
+    planned = Case.objects.filter(category_q(actor, Category.PLAN))
     followups = FollowUp.objects.filter(
-        case__in=scoped,
+        case__in=planned,
         owner_id=actor.user_id,
         organisation_id=actor.organisation_id,
         done_at__isnull=True,
@@ -351,7 +486,7 @@ def dashboard(*, actor: Membership | None, days_ahead: int = 14) -> Dashboard:
     now = timezone.now()
     upcoming = list(
         Appointment.objects.filter(
-            case__in=scoped,
+            case__in=planned,
             organisation_id=actor.organisation_id,
             status="planned",
             starts_at__gte=now,
@@ -361,37 +496,28 @@ def dashboard(*, actor: Membership | None, days_ahead: int = 14) -> Dashboard:
         .order_by("starts_at")[:50]
     )
     recent = list(scoped.select_related("person").order_by("-updated_at")[:10])
-    shown_cases = my_cases + recent + [f.case for f in overdue + due_soon]
-    shown_cases += [a.case for a in upcoming]
-    basis: dict[int, str] = {}
-    for case in shown_cases:
-        # Lead wins over team when a person has cases on both bases.
-        if basis.get(case.person_id) != Basis.LEAD_ORGANISATION:
-            basis[case.person_id] = _basis(actor, case)
-    if basis:
-        access_log_record(
-            actor=actor,
-            action=AccessAction.LIST,
-            person_ids=sorted(basis),
-            categories=[Category.MASTER, Category.PLAN],
-            basis=basis,
-            object_type="dashboard",
-        )
+    shown_cases = {c.pk: c for c in my_cases + recent}
+    shown_cases.update({f.case.pk: f.case for f in overdue + due_soon})
+    shown_cases.update({a.case.pk: a.case for a in upcoming})
+    rows = list(shown_cases.values())
+    if rows:
+        log_rows(actor, rows, case_access_bulk(actor, rows), [Category.PLAN], "dashboard")
     return Dashboard(my_cases, my_total, overdue, due_soon, upcoming, recent)
 
 
 def document_for_download(*, actor: Membership, case_id: int, document_id: int) -> Document:
     """A document of a case in scope (404 otherwise); the download is logged."""
     case = case_get(actor=actor, case_id=case_id)
+    access = case_access(actor, case)
     document = Document.objects.filter(case=case, pk=document_id).first()
-    if document is None:
+    if document is None or not access.allows(Category.DOCUMENTS):
         raise Http404
     access_log_record(
         actor=actor,
         action=AccessAction.DOWNLOAD,
         person_ids=[case.person_id],
         categories=[Category.DOCUMENTS],
-        basis=_basis(actor, case),
+        basis=access.basis(Category.DOCUMENTS),
         object_type="document",
         object_id=document.pk,
     )

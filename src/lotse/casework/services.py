@@ -511,7 +511,12 @@ def plan_step_add(*, actor: Membership, goal: PlanGoal, **values: Any) -> PlanSt
 def plan_step_status_set(*, actor: Membership, step: PlanStep, status: str) -> PlanStep:
     """Team members responsible for a step may report its progress; the lead may always."""
     case = step.goal.plan.case
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(
+        actor,
+        case,
+        Perm.CASE_CONTRIBUTE,
+        LIFE_DOMAIN_CATEGORY.get(step.goal.life_domain, Category.PLAN),
+    )
     if (
         basis != Basis.LEAD_ORGANISATION
         and step.responsible_organisation_id != actor.organisation_id
@@ -592,7 +597,7 @@ def plan_agree(
 
 @transaction.atomic
 def appointment_create(*, actor: Membership, case: Case, **values: Any) -> Appointment:
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.PLAN)
     values.setdefault("organisation_id", actor.organisation_id)
     appointment = Appointment(case=case, created_by=actor.user, **values)
     appointment.full_clean()
@@ -611,7 +616,7 @@ def appointment_update(
     *, actor: Membership, appointment: Appointment, **values: Any
 ) -> Appointment:
     case = appointment.case
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.PLAN)
     if basis != Basis.LEAD_ORGANISATION and appointment.organisation_id != actor.organisation_id:
         raise PermissionDenied
     for key, value in values.items():
@@ -632,7 +637,9 @@ def note_create(
     visibility: str = NoteVisibility.ORGANISATION,
     is_sensitive: bool = False,
 ) -> Note:
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(
+        actor, case, Perm.CASE_CONTRIBUTE, Category.HEALTH if is_sensitive else Category.NOTES
+    )
     note = Note(
         case=case,
         author=actor.user,
@@ -665,7 +672,7 @@ def note_create(
 def followup_create(
     *, actor: Membership, case: Case, title: str, due_on: dt.date, owner: User | None = None
 ) -> FollowUp:
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.PLAN)
     owner = owner or actor.user
     if not owner.memberships.filter(organisation_id=actor.organisation_id, is_active=True).exists():
         raise ValidationError({"owner": _("Follow-ups go to colleagues of your own organisation.")})
@@ -691,7 +698,7 @@ def followup_create(
 @transaction.atomic
 def followup_done(*, actor: Membership, followup: FollowUp) -> FollowUp:
     case = followup.case
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.PLAN)
     if followup.organisation_id != actor.organisation_id:
         raise PermissionDenied
     if followup.done_at is None:
@@ -707,7 +714,7 @@ def followup_done(*, actor: Membership, followup: FollowUp) -> FollowUp:
 def document_upload(
     *, actor: Membership, case: Case, doc_type: str, title: str, upload: UploadedFile
 ) -> Document:
-    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE)
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.DOCUMENTS)
     if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
         raise ValidationError(
             {

@@ -22,7 +22,8 @@ from lotse.core.views import actor_required
 from lotse.people import services as people_services
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.selectors import person_duplicate_candidates
-from lotse.privacy.access import require_case
+from lotse.privacy.access import BASIS_LABELS, require_case
+from lotse.privacy.categories import Category
 
 from . import forms as f
 from . import selectors, services
@@ -137,6 +138,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": detail.case,
             "person": detail.case.person,
             "need_choices": NeedStatus.choices,
+            "category_labels": dict(Category.choices),
+            "basis_labels": BASIS_LABELS,
             "step_choices": StepStatus.choices,
         },
     )

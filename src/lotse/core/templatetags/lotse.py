@@ -21,3 +21,9 @@ def query_with(context: Any, **changes: Any) -> str:
     for key, value in changes.items():
         params[key] = value
     return params.urlencode()
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """`{{ labels|get_item:code }}` — look up a dict entry by a variable key."""
+    return mapping.get(key, key) if hasattr(mapping, "get") else key
