@@ -30,6 +30,8 @@ class Perm:
     CASE_EDIT = "case.edit"  # phase, person master data, timelines, intake, plan, team
     CASE_CONTRIBUTE = "case.contribute"  # appointments, notes, documents, follow-ups
     GUIDE_EDIT = "guide.edit"  # interview guides of the organisation
+    AGREEMENT_EDIT = "agreement.edit"  # sharing agreements / legal bases
+    BREAK_GLASS = "break_glass"  # emergency access to a case of the team
     API_TOKEN = "api.token"  # noqa: S105 — a permission name, not a secret
 
 
@@ -37,18 +39,22 @@ CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAF
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CASE_MANAGER: frozenset(
-        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN}
+        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN,
+         Perm.BREAK_GLASS}
     ),
     Role.TEAM_LEAD: frozenset(
-        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN}
+        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN,
+         Perm.BREAK_GLASS}
     ),
-    Role.PARTNER_STAFF: frozenset({Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN}),
+    Role.PARTNER_STAFF: frozenset(
+        {Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN, Perm.BREAK_GLASS}
+    ),
     # Coordinators, analysts and administrators see no personal case data (DESIGN §2).
     Role.COORDINATOR: frozenset({Perm.API_TOKEN}),
     Role.ANALYST: frozenset({Perm.API_TOKEN}),
     Role.VOLUNTEER: frozenset(),
-    Role.ORG_ADMIN: frozenset({Perm.GUIDE_EDIT, Perm.API_TOKEN}),
-    Role.SYSADMIN: frozenset({Perm.GUIDE_EDIT}),
+    Role.ORG_ADMIN: frozenset({Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT, Perm.API_TOKEN}),
+    Role.SYSADMIN: frozenset({Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT}),
 }
 
 
