@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.core.models import NeedType, Organisation
 from lotse.people.models import Person
+from lotse.privacy.fields import EncryptedTextField
 
 from .codes import (
     AppointmentStatus,
@@ -203,7 +204,7 @@ class AssessmentItem(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="items")
     life_domain = models.CharField(_("life domain"), max_length=20, choices=LifeDomain.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=ItemKind.choices)
-    description = models.CharField(_("description"), max_length=500)
+    description = EncryptedTextField(_("description"), max_length=500)
     need_type = models.ForeignKey(
         NeedType, verbose_name=_("need type"), null=True, blank=True, on_delete=models.PROTECT
     )
@@ -354,7 +355,7 @@ class Note(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("text"))
+    text = EncryptedTextField(_("text"))
     visibility = models.CharField(
         _("visible to"),
         max_length=20,

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
@@ -510,8 +511,10 @@ def document_for_download(*, actor: Membership, case_id: int, document_id: int) 
     case = case_get(actor=actor, case_id=case_id)
     access = case_access(actor, case)
     document = Document.objects.filter(case=case, pk=document_id).first()
-    if document is None or not access.allows(Category.DOCUMENTS):
+    if document is None:
         raise Http404
+    if not access.allows(Category.DOCUMENTS):
+        raise PermissionDenied
     access_log_record(
         actor=actor,
         action=AccessAction.DOWNLOAD,

@@ -148,6 +148,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required(Perm.CASE_VIEW)
 def plan_print(request: HttpRequest, pk: int, number: int | None = None) -> HttpResponse:
     detail = selectors.case_detail(actor=_actor(request), case_id=pk)
+    if not detail.access.is_lead:
+        # The printed plan (and its agreed versions) covers every life domain.
+        raise PermissionDenied
     version = None
     if number is not None:
         version = next((v for v in detail.plan.versions.all() if v.number == number), None)
@@ -182,12 +185,13 @@ def case_form(
     intro: str = "",
     template: str = "casework/case_form.html",
     extra: dict[str, Any] | None = None,
+    category: str | None = None,
 ) -> HttpResponse:
     """GET shows the form, POST validates and calls the service; service errors land at
     the fields, and nothing is written unless everything is valid (services are atomic)."""
     actor = _actor(request)
     case = selectors.case_get(actor=actor, case_id=pk)
-    require_case(actor, case, perm)
+    require_case(actor, case, perm, category)
     if case.is_closed:
         raise PermissionDenied
     form = form_factory(request.POST or None, request.FILES or None)
@@ -671,6 +675,7 @@ def appointment_new(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         perm=Perm.CASE_CONTRIBUTE,
+        category=Category.PLAN,
         save=save,
         anchor="appointments",
         form_factory=lambda *a: f.AppointmentForm(
@@ -694,6 +699,7 @@ def appointment_edit(request: HttpRequest, pk: int, appointment_pk: int) -> Http
         request,
         pk,
         perm=Perm.CASE_CONTRIBUTE,
+        category=Category.PLAN,
         save=save,
         anchor="appointments",
         form_factory=lambda *a: f.AppointmentForm(
@@ -713,6 +719,7 @@ def note_new(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         perm=Perm.CASE_CONTRIBUTE,
+        category=Category.NOTES,
         save=save,
         anchor="notes",
         form_factory=lambda *a: f.NoteForm(*a[:1]),
@@ -736,6 +743,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         perm=Perm.CASE_CONTRIBUTE,
+        category=Category.DOCUMENTS,
         save=save,
         anchor="documents",
         form_factory=lambda *a: f.DocumentForm(*a),
@@ -771,6 +779,7 @@ def followup_new(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         perm=Perm.CASE_CONTRIBUTE,
+        category=Category.PLAN,
         save=save,
         anchor="followups",
         form_factory=lambda *a: f.FollowUpForm(

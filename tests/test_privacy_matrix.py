@@ -1,0 +1,343 @@
+"""The privacy matrix (issue #3): every URL pattern of the pages × every role × consent
+state (none, covering, partial, withdrawn, expired) → expected status, and on the case
+page exactly the categories that may appear. A URL pattern missing from the table fails
+the completeness test, so new views must be added here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from lotse.casework import services
+from lotse.casework.models import Assessment, CaseTeamMember, InterviewGuide, PlanGoal
+from lotse.core.roles import ROLE_PERMISSIONS, Perm
+
+from .conftest import login
+
+ROLES = [
+    "case_manager",
+    "team_lead",
+    "partner_staff",
+    "partner_colleague",
+    "outsider",
+    "coordinator",
+    "analyst",
+    "volunteer",
+    "org_admin",
+    "sysadmin",
+]
+STATES = ["none", "covering", "partial", "withdrawn", "expired"]
+PARTIAL = {"education", "work"}
+ALL = {
+    "master",
+    "residence",
+    "benefits",
+    "education",
+    "work",
+    "health",
+    "family",
+    "notes",
+    "documents",
+    "plan",
+    "participations",
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    perm: str | None = Perm.CASE_VIEW  # role permission the view needs (None: any login)
+    case: bool = True  # a view on one case (scope and consent apply)
+    lead_only: bool = False  # only the lead organisation
+    category: str | None = None  # category a partner needs besides seeing the case
+    method: str = "get"
+    data: tuple[tuple[str, Any], ...] = ()
+    ok: int = 200  # status when allowed
+    args: str = "case"  # how to build the URL arguments
+    anonymous: bool = False  # reachable without login
+
+
+EDIT = dict(perm=Perm.CASE_EDIT, lead_only=True)
+CONTRIB = dict(perm=Perm.CASE_CONTRIBUTE)
+
+TABLE: dict[str, Spec] = {
+    # core
+    "core:dashboard": Spec(perm=None, case=False),
+    "core:login": Spec(perm=None, case=False, anonymous=True),
+    "core:logout": Spec(perm=None, case=False, method="post", ok=302, anonymous=True),
+    "core:acting": Spec(perm=None, case=False),
+    "core:health": Spec(perm=None, case=False, anonymous=True),
+    "set_language": Spec(perm=None, case=False, method="post", ok=302, anonymous=True),
+    # casework: lists and settings
+    "casework:list": Spec(case=False),
+    "casework:register": Spec(perm=Perm.CASE_CREATE, case=False),
+    "casework:guides": Spec(perm=Perm.GUIDE_EDIT, case=False),
+    "casework:question_new": Spec(perm=Perm.GUIDE_EDIT, case=False, args="guide"),
+    "casework:question_edit": Spec(perm=Perm.GUIDE_EDIT, case=False, args="question"),
+    # casework: one case
+    "casework:detail": Spec(),
+    "casework:plan_print": Spec(lead_only=True),
+    "casework:plan_version": Spec(lead_only=True, args="version"),
+    "casework:person_edit": Spec(**EDIT),
+    "casework:residence_new": Spec(**EDIT),
+    "casework:residence_correct": Spec(**EDIT, args="residence"),
+    "casework:benefit_new": Spec(**EDIT),
+    "casework:benefit_correct": Spec(**EDIT, args="benefit"),
+    "casework:phase": Spec(**EDIT),
+    "casework:household": Spec(**EDIT),
+    "casework:reopen": Spec(**EDIT, method="post", ok=302),
+    "casework:team_add": Spec(**EDIT),
+    "casework:team_remove": Spec(**EDIT, method="post", ok=302, args="removed_member"),
+    "casework:intake_new": Spec(**EDIT),
+    "casework:assessment_new": Spec(**EDIT),
+    "casework:assessment_item_new": Spec(**EDIT, args="assessment"),
+    "casework:need_status": Spec(**EDIT, method="post", ok=302, args="need"),
+    "casework:goal_new": Spec(**EDIT),
+    "casework:goal_status": Spec(**EDIT, method="post", ok=302, args="goal"),
+    "casework:step_new": Spec(**EDIT, args="goal"),
+    "casework:step_status": Spec(**CONTRIB, category="work", method="post", ok=302, args="step"),
+    "casework:plan_agree": Spec(**EDIT),
+    "casework:appointment_new": Spec(**CONTRIB, category="plan"),
+    "casework:appointment_edit": Spec(**CONTRIB, category="plan", args="appointment"),
+    "casework:note_new": Spec(**CONTRIB, category="notes"),
+    "casework:document_upload": Spec(**CONTRIB, category="documents"),
+    "casework:document_download": Spec(category="documents", args="document"),
+    "casework:followup_new": Spec(**CONTRIB, category="plan"),
+    # The follow-up in the fixture is the lead's: organisations tick off only their own.
+    "casework:followup_done": Spec(
+        **CONTRIB, category="plan", method="post", ok=302, args="followup", lead_only=True
+    ),
+    # privacy
+    "privacy:consents": Spec(**EDIT, args="case_pk"),
+    "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
+    "privacy:break_glass": Spec(perm=Perm.BREAK_GLASS, args="case_pk", lead_only=False),
+    "privacy:agreements": Spec(perm=Perm.AGREEMENT_EDIT, case=False),
+    "privacy:agreement_new": Spec(perm=Perm.AGREEMENT_EDIT, case=False),
+    "privacy:agreement_edit": Spec(perm=Perm.AGREEMENT_EDIT, case=False, args="agreement"),
+}
+
+# URL patterns not tested here, and why.
+EXEMPT = {
+    "api": "the JSON API has its own matrix in tests/api/test_matrix.py",
+}
+
+
+def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            names |= _names(p, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_every_url_pattern_is_in_the_table():
+    names = {n for n in _names(get_resolver()) if n.split(":")[0] not in EXEMPT}
+    missing = sorted(names - set(TABLE))
+    assert not missing, f"add these views to TABLE in {__file__}: {missing}"
+    stale = sorted(set(TABLE) - names)
+    assert not stale, f"views in TABLE that do not exist: {stale}"
+
+
+def _set_state(world, state: str) -> None:
+    consent = world.consent
+    consent.withdrawn_at = None
+    consent.valid_until = None
+    consent.categories = sorted(ALL)
+    if state == "none":
+        consent.delete()
+        return
+    if state == "partial":
+        consent.categories = sorted(PARTIAL)
+    elif state == "withdrawn":
+        consent.withdrawn_at = timezone.now()
+    elif state == "expired":
+        consent.signed_on = timezone.localdate() - dt.timedelta(days=400)
+        consent.valid_until = timezone.localdate() - dt.timedelta(days=1)
+    consent.save()
+
+
+def _objects(world) -> dict[str, Any]:
+    """One object of each kind on world.case, created by the lead."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
+    from lotse.people.services import benefit_period_add
+
+    cm, case = world.case_manager, world.case
+    goal = services.plan_goal_add(actor=cm, case=case, life_domain="work", title="Arbeit finden")
+    step = services.plan_step_add(
+        actor=cm, goal=goal, title="Bewerben", responsible_organisation=world.partner
+    )
+    services.plan_agree(actor=cm, case=case, agreed_on=timezone.localdate())
+    assessment = services.assessment_create(
+        actor=cm,
+        case=case,
+        assessed_on=timezone.localdate(),
+        items=[
+            {
+                "life_domain": "work",
+                "kind": "need",
+                "description": "Job",
+                "need_type": __import__(
+                    "lotse.core.models", fromlist=["NeedType"]
+                ).NeedType.objects.get(code="arbeitsplatz"),
+                "priority": "high",
+            }
+        ],
+    )
+    appointment = services.appointment_create(
+        actor=cm,
+        case=case,
+        purpose="Beratung",
+        starts_at=timezone.now() + dt.timedelta(days=2),
+        organisation=world.partner,
+    )
+    followup = services.followup_create(
+        actor=cm, case=case, title="WV", due_on=timezone.localdate()
+    )
+    services.followup_done(actor=cm, followup=followup)
+    document = services.document_upload(
+        actor=cm,
+        case=case,
+        doc_type="zeugnis",
+        title="Zeugnis",
+        upload=SimpleUploadedFile("z.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    benefit_period_add(
+        actor=cm, person=case.person, regime="asylblg_3", valid_from=dt.date(2023, 1, 1)
+    )
+    removed = CaseTeamMember.objects.create(
+        case=case,
+        user=world.team_lead.user,
+        organisation=world.other,
+        team_role="x",
+        removed_at=timezone.now(),
+    )
+    withdrawn = type(world.consent).objects.create(
+        person=case.person,
+        purpose="casework",
+        categories=["work"],
+        signed_on=dt.date(2024, 1, 1),
+        recorded_by=cm.user,
+        recorded_for=world.lead,
+        withdrawn_at=timezone.now(),
+    )
+    guide = InterviewGuide.objects.create(organisation=world.lead, name="KI-Leitfaden")
+    question = guide.questions.create(key="k", section="goals", text="Ziel?", kind="text")
+    from lotse.privacy.models import SharingAgreement
+
+    agreement = SharingAgreement.objects.create(
+        name="KI → JC",
+        source_organisation=world.lead,
+        receiver_organisation=world.partner,
+        categories=["work"],
+        purposes=["casework"],
+        legal_basis="§ 69 SGB X",
+        valid_from=dt.date(2030, 1, 1),
+        owner=world.lead,
+    )
+    return {
+        "case": [case.pk],
+        "case_pk": [case.pk],
+        "goal": [case.pk, goal.pk],
+        "step": [case.pk, step.pk],
+        "version": [case.pk, 1],
+        "assessment": [case.pk, assessment.pk],
+        "need": [case.pk, assessment.items.get().pk],
+        "appointment": [case.pk, appointment.pk],
+        "followup": [case.pk, followup.pk],
+        "document": [case.pk, document.pk],
+        "residence": [case.pk, ResidenceStatusPeriod.objects.get(person=case.person).pk],
+        "benefit": [case.pk, BenefitPeriod.objects.get(person=case.person).pk],
+        "removed_member": [case.pk, removed.pk],
+        "withdrawn_consent": [case.pk, withdrawn.pk],
+        "guide": [guide.pk],
+        "question": [guide.pk, question.pk],
+        "agreement": [agreement.pk],
+    }
+
+
+def _expected(role: str, state: str, spec: Spec) -> int:
+    member_role = {"partner_colleague": "partner_staff", "outsider": "case_manager"}.get(role, role)
+    perms = ROLE_PERMISSIONS[member_role]
+    if spec.perm is not None and spec.perm not in perms:
+        return 403
+    if not spec.case:
+        if role in ("org_admin", "sysadmin") and spec.args in ("question", "guide", "agreement"):
+            return spec.ok if role == "org_admin" or spec.args != "guide" else spec.ok
+        return spec.ok
+    lead = role in ("case_manager", "team_lead")
+    partner = role in ("partner_staff", "partner_colleague")
+    if not lead and not (partner and state in ("covering", "partial")):
+        return 404
+    if lead:
+        return spec.ok
+    if spec.lead_only:
+        return 403
+    if state == "partial" and spec.category and spec.category not in PARTIAL:
+        return 403
+    return spec.ok
+
+
+def _membership(world, role):
+    return world.partner_colleague if role == "partner_colleague" else world.by_role()[role]
+
+
+CASE_VIEWS = [name for name, spec in TABLE.items() if spec.case]
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+def test_case_views_by_role_and_consent_state(world, client, role, state):
+    objects = _objects(world)
+    _set_state(world, state)
+    login(client, _membership(world, role))
+    failures = []
+    for name in CASE_VIEWS:
+        spec = TABLE[name]
+        url = reverse(name, args=objects[spec.args])
+        response = getattr(client, spec.method)(url, dict(spec.data))
+        want = _expected(role, state, spec)
+        if response.status_code != want:
+            failures.append(f"{name}: {response.status_code} != {want}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ["case_manager", "partner_staff", "partner_colleague"])
+def test_case_page_shows_exactly_the_shared_categories(world, client, role, state):
+    _set_state(world, state)
+    login(client, _membership(world, role))
+    response = client.get(reverse("casework:detail", args=[world.case.pk]))
+    expected = ALL if role == "case_manager" else {"covering": ALL, "partial": PARTIAL}.get(state)
+    if expected is None:
+        assert response.status_code == 404
+        return
+    assert set(response.context["d"].access.categories) == expected
+    body = response.content.decode()
+    assert ("Duldung" in body) == ("residence" in expected)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_global_views_by_role(world, client, role):
+    objects = _objects(world)
+    login(client, _membership(world, role))
+    failures = []
+    for name, spec in TABLE.items():
+        if spec.case or spec.anonymous:
+            continue
+        url = reverse(name, args=objects.get(spec.args, []) if spec.args != "case" else [])
+        response = getattr(client, spec.method)(url)
+        want = _expected(role, "covering", spec)
+        if name == "casework:question_edit" and role == "sysadmin":
+            want = 200
+        if response.status_code != want:
+            failures.append(f"{name}: {response.status_code} != {want}")
+    assert not failures, failures
