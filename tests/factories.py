@@ -138,6 +138,6 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     recorded_for = factory.SubFactory(OrganisationFactory)
 
     @factory.post_generation
-    def receivers(obj, create, extracted, **kwargs):  # noqa: N805
+    def receivers(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.receiving_organisations.set(extracted)

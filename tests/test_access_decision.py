@@ -33,29 +33,29 @@ CATS = sorted(ALL_CATEGORIES)
 
 
 def _consent(**kw) -> ConsentFact:
-    base = dict(
-        categories=frozenset({"education", "work"}),
-        purpose="casework",
-        organisation_ids=frozenset({2}),
-        user_ids=frozenset(),
-        signed_on=TODAY - dt.timedelta(days=10),
-        valid_until=None,
-        withdrawn_at=None,
-    )
+    base = {
+        "categories": frozenset({"education", "work"}),
+        "purpose": "casework",
+        "organisation_ids": frozenset({2}),
+        "user_ids": frozenset(),
+        "signed_on": TODAY - dt.timedelta(days=10),
+        "valid_until": None,
+        "withdrawn_at": None,
+    }
     base.update(kw)
     return ConsentFact(**base)
 
 
 def _situation(**kw) -> Situation:
-    base = dict(
-        actor_org_id=2,
-        actor_org_type="jobcenter",
-        actor_user_id=20,
-        may_view=True,
-        lead_org_id=1,
-        lead_org_type="ki",
-        on_team=True,
-    )
+    base = {
+        "actor_org_id": 2,
+        "actor_org_type": "jobcenter",
+        "actor_user_id": 20,
+        "may_view": True,
+        "lead_org_id": 1,
+        "lead_org_type": "ki",
+        "on_team": True,
+    }
     base.update(kw)
     return Situation(**base)
 
@@ -251,12 +251,12 @@ def test_agreement_gives_access_without_consent(world, as_member):
 
 
 CONSENT_CASES = [
-    dict(categories=["work"]),
-    dict(categories=["education", "health"], purpose="referral"),
-    dict(categories=["residence"], valid_until=-1),
-    dict(categories=["master", "notes"], withdrawn=True),
-    dict(categories=["plan"], named_other=True),
-    dict(categories=["plan"], named_self=True),
+    {"categories": ["work"]},
+    {"categories": ["education", "health"], "purpose": "referral"},
+    {"categories": ["residence"], "valid_until": -1},
+    {"categories": ["master", "notes"], "withdrawn": True},
+    {"categories": ["plan"], "named_other": True},
+    {"categories": ["plan"], "named_self": True},
 ]
 
 

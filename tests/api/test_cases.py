@@ -109,7 +109,8 @@ def test_case_file_respects_note_visibility_and_own_followups(api, world, log):
     assert [t["organisation"]["short_name"] for t in as_partner["team"]] == ["JC"]
     lead_read, partner_read = log.entries()
     assert lead_read.action == "read" and "health" not in lead_read.categories
-    assert partner_read.basis == "case_team" and "health" in partner_read.categories
+    # The partner's consent covers every category: one entry, basis consent.
+    assert partner_read.basis == "consent" and "health" in partner_read.categories
 
 
 def test_phase_and_closing(api, world, log):
@@ -174,7 +175,8 @@ def test_team_add_gives_access_and_removal_takes_it(api, world):
     newcomer = MembershipFactory(organisation=jmd, role="case_manager")
     _token, plain = token_create(membership=newcomer)
     url = f"/cases/{world.case.pk}"
-    assert api.get(url, token=plain).status_code == 404
+    world.consent.receiving_organisations.add(jmd)
+    assert api.get(url, token=plain).status_code == 404  # consent, but not on the team
     added = api.post(f"{url}/team", "case_manager", {"member": newcomer.pk, "team_role": "JMD"})
     assert added.status_code == 201, added.content
     assert added.json()["organisation"]["short_name"] == "JMD"

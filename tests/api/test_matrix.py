@@ -288,7 +288,8 @@ def test_allowed_roles_get_data_and_the_access_is_logged(
     assert entries[-1].organisation_id == member.organisation_id
     if ENDPOINTS[name][0] == "get":
         assert {e.action for e in entries} <= {"read", "list"}
-        basis = "lead_organisation" if member.organisation_id == world.lead.pk else "case_team"
+        # The partner sees the case through the person's consent (all categories).
+        basis = "lead_organisation" if member.organisation_id == world.lead.pk else "consent"
         assert {e.basis for e in entries} == {basis}
         assert all(e.categories for e in entries)
 

@@ -68,7 +68,7 @@ def test_list_logs_each_shown_person_with_its_basis(api, world, log):
     api.get("/persons", "partner_staff")
     (entry,) = log.entries()
     assert entry.action == "list" and entry.person_id == world.case.person_id
-    assert entry.categories == ["master"] and entry.basis == "case_team"
+    assert entry.categories == ["master"] and entry.basis == "consent"
     assert entry.user_id == world.partner_staff.user_id and entry.channel == "api"
 
 

@@ -43,7 +43,7 @@ def test_list_returns_history_with_current_flags(api, world, person, log):
     actions = [(e.action, e.categories, e.basis) for e in log.entries()]
     assert actions == [
         ("create", ["residence"], "lead_organisation"),
-        ("list", ["residence"], "case_team"),
+        ("list", ["residence"], "consent"),
     ]
 
 

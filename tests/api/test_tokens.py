@@ -121,14 +121,15 @@ def test_inactive_membership_user_or_organisation_gets_401(api, world, tokens, w
 
 def test_the_token_acts_in_its_membership_not_in_the_users_others(api, world):
     """The case manager of the lead also works for the partner: a token of that
-    membership sees the case only as case team member and may not edit it."""
+    membership sees the case only as case team member (through the person's consent
+    for the partner) and may not edit it."""
     second = MembershipFactory(
         user=world.case_manager.user, organisation=world.partner, role="partner_staff"
     )
     _token, plain = token_create(membership=second)
     response = api.get(f"/cases/{world.case.pk}", token=plain)
     assert response.status_code == 200
-    assert response.json()["basis"] == "case_team"
+    assert response.json()["basis"] == "consent"
     assert response.json()["can_edit"] is False
     patch = api.patch(f"/cases/{world.case.pk}", token=plain, data={"phase": "assessment"})
     assert patch.status_code == 403

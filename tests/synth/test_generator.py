@@ -238,3 +238,166 @@ def test_team_members_are_partner_staff_of_their_organisation(rows: Rows) -> Non
         assert memberships[(case["case_manager_id"], case["lead_organisation_id"])] == (
             "case_manager"
         )
+
+
+# --- consents, sharing agreements, emergency access -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def big() -> Rows:
+    return generate_all(Config(persons=1500, seed=7, today=TODAY))
+
+
+def _receivers(rows: Rows) -> dict[int, int]:
+    return {r["consent_id"]: r["organisation_id"] for r in rows["consent_receiving_organisation"]}
+
+
+def test_every_team_membership_has_a_consent_signed_when_it_began(rows: Rows) -> None:
+    cases = {c["id"]: c for c in rows["case"]}
+    receivers = _receivers(rows)
+    assert set(receivers) == {c["id"] for c in rows["consent"]}  # exactly one receiver each
+    first_signed: dict[tuple[int, int], dt.date] = {}
+    for c in rows["consent"]:
+        if c["purpose"] == "casework":
+            key = (c["person_id"], receivers[c["id"]])
+            first_signed[key] = min(c["signed_on"], first_signed.get(key, c["signed_on"]))
+    for m in rows["case_team_member"]:
+        case = cases[m["case_id"]]
+        signed = first_signed[(case["person_id"], m["organisation_id"])]
+        # Signed before the member joined (earliest for an earlier case of the person).
+        assert signed <= m["added_at"].date()
+        if m["removed_at"] is None:
+            assert signed <= case["opened_on"] + dt.timedelta(days=60)
+
+
+def test_consents_are_well_formed(rows: Rows) -> None:
+    cases_by_person: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for case in rows["case"]:
+        cases_by_person[case["person_id"]].append(case)
+    memberships = {(m["user_id"], m["organisation_id"]) for m in rows["membership"]}
+    team_users = {m["user_id"] for m in rows["case_team_member"]}
+    now = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.UTC)
+    for c in rows["consent"]:
+        assert c["purpose"] in ("casework", "referral")
+        assert "master" in c["categories"] and len(set(c["categories"])) == len(c["categories"])
+        assert c["valid_until"] is None or c["valid_until"] >= c["signed_on"]
+        assert c["signed_on"] < TODAY and c["recorded_at"] < now
+        assert c["form_language"] in {"de", "ar", "fa", "en", "ti", "tr", "uk"}
+        case = next(
+            k
+            for k in cases_by_person[c["person_id"]]
+            if k["lead_organisation_id"] == c["recorded_for_id"]
+        )
+        assert (case["case_manager_id"], case["lead_organisation_id"]) in memberships
+        if c["withdrawn_at"] is not None:
+            assert c["recorded_at"] <= c["withdrawn_at"] < now
+            assert c["withdrawn_by_id"] and c["withdrawal_note"]
+        else:
+            assert c["withdrawn_by_id"] is None and c["withdrawal_note"] == ""
+    assert {n["user_id"] for n in rows["consent_named_user"]} <= team_users
+
+
+def _latest_casework_consents(rows: Rows) -> list[dict[str, Any]]:
+    """The latest consent of each active team membership of an open case."""
+    cases = {c["id"]: c for c in rows["case"]}
+    receivers = _receivers(rows)
+    by_key: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for c in rows["consent"]:
+        if c["purpose"] == "casework":
+            by_key[(c["person_id"], receivers[c["id"]])].append(c)
+    latest = []
+    for m in rows["case_team_member"]:
+        case = cases[m["case_id"]]
+        if m["removed_at"] is None and case["closed_on"] is None:
+            consents = by_key[(case["person_id"], m["organisation_id"])]
+            latest.append(max(consents, key=lambda c: (c["signed_on"], c["id"])))
+    return latest
+
+
+def test_shares_of_withdrawn_expired_and_partial_consents(big: Rows) -> None:
+    from lotse.synth import pools
+
+    latest = _latest_casework_consents(big)
+    assert len(latest) > 1000
+    withdrawn = [c for c in latest if c["withdrawn_at"] is not None]
+    expired = [
+        c
+        for c in latest
+        if c["withdrawn_at"] is None and c["valid_until"] and c["valid_until"] < TODAY
+    ]
+    org_type = {o["id"]: o["org_type"] for o in big["organisation"]}
+    receivers = _receivers(big)
+    partial = [
+        c
+        for c in latest
+        if not set(pools.CONSENT_CATEGORIES[org_type[receivers[c["id"]]]][0])
+        <= set(c["categories"])
+    ]
+    named = {n["consent_id"] for n in big["consent_named_user"]}
+    open_ended = [c for c in latest if c["valid_until"] is None]
+    assert 0.03 <= len(withdrawn) / len(latest) <= 0.07
+    assert 0.03 <= len(expired) / len(latest) <= 0.07
+    assert 0.07 <= len(partial) / len(latest) <= 0.13
+    assert 0.01 <= len(named & {c["id"] for c in latest}) / len(latest) <= 0.06
+    # Without end at each signing about one in ten; the chain of renewals ends there.
+    assert 0.08 <= len(open_ended) / len(latest) <= 0.25
+    # Expired recently (the reminder 30 days before did not lead to a renewal).
+    assert all(TODAY - c["valid_until"] <= dt.timedelta(days=120) for c in expired)
+    # Consents of long-running cases were renewed rather than left to lapse.
+    renewals = len([c for c in big["consent"] if c["purpose"] == "casework"]) - len(
+        big["case_team_member"]
+    )
+    assert renewals > 0
+
+
+def test_referral_consents_go_to_education_providers(big: Rows) -> None:
+    org_type = {o["id"]: o["org_type"] for o in big["organisation"]}
+    receivers = _receivers(big)
+    referrals = [c for c in big["consent"] if c["purpose"] == "referral"]
+    assert 0 < len(referrals) < 0.1 * len(big["case"])
+    assert {org_type[receivers[c["id"]]] for c in referrals} == {"bildungstraeger"}
+
+
+def test_interpreter_for_about_half_of_those_with_little_german(big: Rows) -> None:
+    german = {
+        item["person_id"]: item["level"]
+        for item in big["person_language"]
+        if item["language"] == "de"
+    }
+    native = {
+        item["person_id"]: item["language"]
+        for item in big["person_language"]
+        if item["level"] == "native"
+    }
+    little = [c for c in big["consent"] if german[c["person_id"]] in ("none", "A1", "A2")]
+    with_interpreter = [c for c in little if c["interpreter_language"]]
+    assert 0.4 <= len(with_interpreter) / len(little) <= 0.6
+    assert all(c["interpreter_language"] == native[c["person_id"]] for c in with_interpreter)
+    assert not any(
+        c["interpreter_language"]
+        for c in big["consent"]
+        if german[c["person_id"]] not in ("none", "A1", "A2")
+    )
+    for c in big["consent"]:
+        expected = {"prs": "fa"}.get(native[c["person_id"]], native[c["person_id"]])
+        if expected in ("ar", "fa", "en", "ti", "tr", "uk"):
+            assert c["form_language"] == expected
+        else:
+            assert c["form_language"] == "de"
+
+
+def test_sharing_agreements_and_expired_emergency_accesses(big: Rows) -> None:
+    agreements = big["sharing_agreement"]
+    assert len(agreements) == 3
+    abh = next(a for a in agreements if a["receiver_type"] == "auslaenderbehoerde")
+    assert abh["categories"] == ["residence"] and abh["source_organisation_id"] is None
+    for a in agreements:
+        assert a["valid_from"] <= TODAY and (a["valid_to"] is None or a["valid_to"] >= TODAY)
+        assert "SGB X" in a["legal_basis"] and a["purposes"] == ["casework"]
+    glass = big["break_glass_access"]
+    assert glass
+    start_of_today = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.UTC)
+    cases = {c["id"]: c for c in big["case"]}
+    for g in glass:
+        assert g["granted_at"] < g["expires_at"] < start_of_today and g["reason"]
+        assert g["granted_at"].date() >= cases[g["case_id"]]["opened_on"]

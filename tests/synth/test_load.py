@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from lotse.casework.models import (
     Assessment,
     AssessmentItem,
     Case,
+    CaseTeamMember,
     Intake,
     IntegrationPlan,
     InterviewGuide,
@@ -27,6 +29,8 @@ from lotse.casework.services import plan_snapshot
 from lotse.core.models import AccessLogEntry, Membership, Organisation, User
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
 from lotse.people.names import search_keys
+from lotse.privacy.access import case_access_bulk, visible_cases
+from lotse.privacy.models import BreakGlassAccess, Consent, SharingAgreement
 
 pytestmark = pytest.mark.django_db
 TODAY = "2026-11-21"
@@ -101,6 +105,9 @@ def test_load_refuses_a_database_with_persons_unless_append() -> None:
     orgs, users = Organisation.objects.count(), User.objects.count()
     synth("--persons", "40", "--seed", "2", "--load", "--append")
     assert Person.objects.count() == 70
+    assert SharingAgreement.objects.count() == 3  # reused: same flow, same legal basis
+    # Consent ids and their many-to-many rows were shifted alike: one receiver each.
+    assert not Consent.objects.annotate(n=Count("receiving_organisations")).exclude(n=1).exists()
     assert Organisation.objects.count() == orgs  # reference data is reused by name
     assert User.objects.count() >= users
     # Ids were shifted consistently: snapshots point at goals and steps of their plan.
@@ -143,3 +150,52 @@ def test_every_loaded_object_passes_model_validation() -> None:
         for obj in table.model._default_manager.all():
             # Unique keys and check constraints are enforced by the database itself.
             obj.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def test_load_writes_consents_agreements_and_emergency_accesses() -> None:
+    output = synth("--persons", "200", "--seed", "6", "--load")
+    assert "consent" in output
+    assert not AccessLogEntry.objects.exists()
+    assert SharingAgreement.objects.count() == 3
+    assert BreakGlassAccess.objects.filter(expires_at__gte=timezone.now()).count() == 0
+    # Historic timestamps, not the time of loading.
+    oldest = Consent.objects.order_by("recorded_at").first()
+    assert oldest is not None and oldest.recorded_at.date() < dt.date(2026, 1, 1)
+    # Every active team membership has a casework consent of the person for the
+    # member's organisation (valid or not).
+    for member in CaseTeamMember.objects.filter(removed_at__isnull=True).select_related("case"):
+        assert Consent.objects.filter(
+            person_id=member.case.person_id,
+            purpose="casework",
+            receiving_organisations=member.organisation_id,
+        ).exists()
+    named = Consent.objects.filter(named_users__isnull=False).distinct()
+    for consent in named:
+        users = set(consent.named_users.values_list("pk", flat=True))
+        assert CaseTeamMember.objects.filter(
+            case__person_id=consent.person_id, user_id__in=users
+        ).exists()
+
+
+def test_partner_staff_see_their_team_cases_with_a_consent() -> None:
+    """The loaded consents work with the access decision: what a partner sees, in the
+    list query and per case, is the same, and most of their team cases."""
+    synth("--persons", "200", "--seed", "6", "--load")
+    seen = 0
+    for membership in Membership.objects.filter(role="partner_staff").select_related(
+        "organisation", "user"
+    ):
+        team = list(
+            Case.objects.filter(
+                team__organisation=membership.organisation, team__removed_at__isnull=True
+            ).distinct()
+        )
+        access = case_access_bulk(membership, team)
+        visible = set(visible_cases(membership).values_list("pk", flat=True))
+        assert visible == {pk for pk, a in access.items() if a.visible}
+        seen += len(visible)
+        open_team = [c for c in team if c.phase != "closed"]
+        if len(open_team) >= 10:
+            shown = [c for c in open_team if access[c.pk].visible]
+            assert len(shown) >= 0.8 * len(open_team)
+    assert seen > 0

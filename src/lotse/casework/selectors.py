@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 

@@ -21,7 +21,7 @@ from lotse.core.views import actor_required
 from . import selectors, services
 from .access import require_case
 from .forms import AgreementForm, BreakGlassForm, ConsentForm, WithdrawForm
-from .models import Consent, SharingAgreement
+from .models import Consent
 
 
 def _actor(request: HttpRequest) -> Membership:
