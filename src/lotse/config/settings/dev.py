@@ -2,7 +2,11 @@
 
 import os
 
+from lotse.privacy.crypto import INSECURE_DEVELOPMENT_KEY
+
 from .base import *  # noqa: F403
 
 DEBUG = True
 SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
+# INSECURE published key for development only, unless the environment gives keys.
+LOTSE_FIELD_KEYS = LOTSE_FIELD_KEYS or [INSECURE_DEVELOPMENT_KEY]  # noqa: F405

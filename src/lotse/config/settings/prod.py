@@ -4,12 +4,15 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from lotse.privacy.crypto import validate_keys
+
 from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set to at least 32 characters in production.")
+validate_keys(LOTSE_FIELD_KEYS, production=True)  # noqa: F405  # ImproperlyConfigured if unusable
 
 # gunicorn serves the collected static files itself (whitenoise), with far-future caching.
 MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")  # noqa: F405
