@@ -300,3 +300,19 @@ def test_extra_consents_are_merged_per_category(world):
         receivers=[world.partner],
     )
     assert set(case_access(world.partner_staff, world.case).categories) == {"work", "education"}
+
+
+def test_agreement_from_anyone_shows_the_case_in_lists(world):
+    """Regression: an agreement without a source must not vanish from the SQL twin."""
+    world.consent.withdrawn_at = timezone.now()
+    world.consent.save()
+    SharingAgreement.objects.create(
+        name="Alle → Jobcenter",
+        receiver_type="jobcenter",
+        categories=["work"],
+        purposes=["casework"],
+        legal_basis="§ 69 SGB X",
+        valid_from=timezone.localdate() - dt.timedelta(days=1),
+    )
+    assert case_access(world.partner_staff, world.case).categories == {"work": Basis.AGREEMENT}
+    assert list(visible_cases(world.partner_staff)) == [world.case]

@@ -114,6 +114,8 @@ TABLE: dict[str, Spec] = {
     # privacy
     "privacy:consents": Spec(**EDIT, args="case_pk"),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
+    "privacy:consent_form": Spec(**EDIT, args="consent_form"),
+    "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
     "privacy:break_glass": Spec(perm=Perm.BREAK_GLASS, args="case_pk", lead_only=False),
     "privacy:agreements": Spec(perm=Perm.AGREEMENT_EDIT, case=False),
     "privacy:agreement_new": Spec(perm=Perm.AGREEMENT_EDIT, case=False),
@@ -258,6 +260,7 @@ def _objects(world) -> dict[str, Any]:
         "benefit": [case.pk, BenefitPeriod.objects.get(person=case.person).pk],
         "removed_member": [case.pk, removed.pk],
         "withdrawn_consent": [case.pk, withdrawn.pk],
+        "consent_form": [withdrawn.pk],
         "guide": [guide.pk],
         "question": [guide.pk, question.pk],
         "agreement": [agreement.pk],

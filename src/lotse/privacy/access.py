@@ -403,7 +403,9 @@ def _agreement_q(actor: Membership, purpose: str, category: str | None, now: dt.
         if category is None or category in f.categories
     ]
     if any(f.source_org_id is None and not f.source_type for f in facts):
-        return Q()  # an agreement from anyone covers every case the actor is on the team of
+        # An agreement from anyone covers every case the actor is on the team of. Not
+        # `Q()`: an empty Q vanishes when OR-ed with another condition.
+        return Q(pk__isnull=False)
     org_ids = {f.source_org_id for f in facts if f.source_org_id is not None}
     types = {f.source_type for f in facts if f.source_org_id is None and f.source_type}
     if not org_ids and not types:
