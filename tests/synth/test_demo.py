@@ -14,6 +14,8 @@ from lotse.casework.models import Appointment, Case, CaseTeamMember, FollowUp
 from lotse.core.models import Membership, User
 from lotse.core.roles import Role
 from lotse.people.models import Person
+from lotse.privacy.access import ALL_CATEGORIES, case_access_bulk, visible_cases
+from lotse.privacy.models import Consent
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,8 @@ def snapshot() -> dict[str, int]:
         "team": CaseTeamMember.objects.count(),
         "followups": FollowUp.objects.count(),
         "appointments": Appointment.objects.count(),
+        "consents": Consent.objects.count(),
+        "withdrawn": Consent.objects.filter(withdrawn_at__isnull=False).count(),
     }
 
 
@@ -111,3 +115,52 @@ def test_demo_documents_are_synthetic_pdfs_served_by_the_checked_view(client) ->
     body = b"".join(response.streaming_content)
     assert response.status_code == 200 and sniff_content_type(body[:16]) == "application/pdf"
     assert b"synthetisches Beispieldokument" in body
+
+
+def _partner_view(username: str) -> tuple[list[Case], dict[int, set[str]], set[int]]:
+    """The partner membership's open team cases, the categories it may read of each,
+    and the cases it can see at all."""
+    membership = Membership.objects.select_related("organisation").get(
+        user__username=username, role=Role.PARTNER_STAFF
+    )
+    team = list(
+        Case.objects.filter(
+            team__user=membership.user,
+            team__organisation=membership.organisation,
+            team__removed_at__isnull=True,
+        )
+        .exclude(phase="closed")
+        .order_by("pk")
+    )
+    access = case_access_bulk(membership, team)
+    visible = set(visible_cases(membership).values_list("pk", flat=True))
+    return team, {pk: set(a.categories) for pk, a in access.items()}, visible
+
+
+def test_demo_partners_see_their_team_cases_by_consent() -> None:
+    demo()
+    team, categories, visible = _partner_view("partner_staff")
+    seen_by_partner = visible
+    assert len(team) >= 30
+    shown = [c for c in team if c.pk in visible]
+    assert len(shown) >= 25
+    assert all(bool(categories[c.pk]) == (c.pk in visible) for c in team)
+    partial = [c for c in shown if categories[c.pk] < set(ALL_CATEGORIES)]
+    assert partial  # the case page shows the rest as "not shared"
+    narrowed = [c for c in shown if not {"benefits", "plan"} <= categories[c.pk]]
+    assert narrowed  # a consent for fewer categories than the Jobcenter usually gets
+    gone = [c for c in team if c.pk not in visible]
+    assert len(gone) == 1
+    consents = Consent.objects.filter(
+        person_id=gone[0].person_id, receiving_organisations__org_type="jobcenter"
+    )
+    assert consents.exists() and not consents.filter(withdrawn_at__isnull=True).exists()
+
+    team, categories, visible = _partner_view("multi")
+    assert len(team) >= 10
+    assert len([c for c in team if c.pk in visible]) >= 8
+
+    before = snapshot()
+    demo()
+    assert snapshot() == before
+    assert _partner_view("partner_staff")[2] == seen_by_partner

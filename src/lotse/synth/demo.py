@@ -2,6 +2,12 @@
 
 Idempotent: users and memberships are created or updated, assignments are topped
 up to their target numbers, so running the demo twice adds nothing.
+
+Partner staff see a case only with a consent of the person (DESIGN §5), so the
+persons on the demo partners' team cases get one for the partner organisation: most
+cover everything that organisation usually gets, a few only some categories (the
+case page shows the rest as "not shared"), and one is withdrawn, so that case is
+gone for them.
 """
 
 from __future__ import annotations
@@ -13,14 +19,18 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from lotse.casework.models import Appointment, Case, CaseTeamMember, Document, FollowUp
 from lotse.core.models import Membership, Organisation, User
 from lotse.core.roles import Role
+from lotse.people.models import PersonLanguage
+from lotse.privacy.categories import Purpose
+from lotse.privacy.models import Consent, SharingAgreement
 
 from . import pools
+from .generator import shift_years
 
 DEMO_SEED = 2024
 DEMO_PERSONS = 300
@@ -43,6 +53,13 @@ ROLE_ORGANISATION = {
 }
 MULTI_USERNAME = "multi"
 MULTI_MEMBERSHIPS = [("jmd1", Role.CASE_MANAGER), ("jobcenter", Role.PARTNER_STAFF)]
+# Of the demo partners' team cases (by pk), every PARTIAL_EVERY-th from PARTIAL_FIRST
+# on has a consent for PARTIAL_CATEGORIES only; one has its consent withdrawn.
+PARTIAL_EVERY = 7
+PARTIAL_FIRST = 3
+PARTIAL_CATEGORIES = ["master", "education", "work"]
+NOTE_NARROWED = "Person hat den Umfang der Einwilligung eingeschränkt; neue Einwilligung erfasst."
+NOTE_WITHDRAWN = "Widerruf im Beratungsgespräch erklärt (Demo)."
 
 
 @dataclass
@@ -135,6 +152,110 @@ def _join_teams(user: User, org: Organisation, target: int, team_role: str) -> N
             for case in cases
         ]
     )
+
+
+def _team_cases(org: Organisation, users: list[User]) -> list[Case]:
+    return list(
+        Case.objects.filter(
+            team__user__in=users, team__organisation=org, team__removed_at__isnull=True
+        )
+        .exclude(phase="closed")
+        .select_related("lead_organisation")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _covered_by_agreement(org: Organisation, case: Case, today: dt.date) -> bool:
+    """Whether a sharing agreement in force lets `org` see something of `case` anyway."""
+    agreements = SharingAgreement.objects.filter(
+        Q(receiver_organisation=org)
+        | Q(receiver_organisation__isnull=True, receiver_type=org.org_type),
+        valid_from__lte=today,
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    for a in agreements:
+        if Purpose.CASEWORK not in a.purposes or not a.categories:
+            continue
+        if a.source_organisation_id is not None:
+            if a.source_organisation_id == case.lead_organisation_id:
+                return True
+        elif not a.source_type or a.source_type == case.lead_organisation.org_type:
+            return True
+    return False
+
+
+def _new_consent(case: Case, org: Organisation, categories: list[str], today: dt.date) -> Consent:
+    signed = max(case.opened_on, today - dt.timedelta(days=14))
+    native = (
+        PersonLanguage.objects.filter(person_id=case.person_id, level="native")
+        .values_list("language", flat=True)
+        .first()
+    )
+    consent = Consent.objects.create(
+        person_id=case.person_id,
+        purpose=Purpose.CASEWORK,
+        categories=list(categories),
+        signed_on=signed,
+        valid_until=shift_years(signed, 2) - dt.timedelta(days=1),
+        form_language=pools.FORM_LANGUAGE.get(native or "de", "de"),
+        recorded_by_id=case.case_manager_id,
+        recorded_for_id=case.lead_organisation_id,
+    )
+    consent.receiving_organisations.add(org)
+    return consent
+
+
+def _withdraw(consents: list[Consent], case: Case, note: str) -> None:
+    now = timezone.now()
+    for consent in consents:
+        consent.withdrawn_at = now
+        consent.withdrawn_by_id = case.case_manager_id
+        consent.withdrawal_note = note
+        consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
+
+
+def _ensure_consent(case: Case, org: Organisation, state: str, full: list[str]) -> None:
+    """Make the person's casework consents for `org` say `state` (full, partial,
+    withdrawn); leave them alone when they already do."""
+    today = timezone.localdate()
+    mine = Consent.objects.filter(
+        person_id=case.person_id, purpose=Purpose.CASEWORK, receiving_organisations=org
+    )
+    valid = list(
+        mine.filter(withdrawn_at__isnull=True, signed_on__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .prefetch_related("named_users")
+    )
+    unnamed = [c for c in valid if not c.named_users.all()]
+    if state == "full":
+        if not any(set(full) <= set(c.categories) for c in unnamed):
+            _new_consent(case, org, full, today)
+    elif state == "partial":
+        wanted = set(PARTIAL_CATEGORIES)
+        _withdraw([c for c in valid if not set(c.categories) <= wanted], case, NOTE_NARROWED)
+        if not any(set(c.categories) == wanted for c in unnamed):
+            _new_consent(case, org, PARTIAL_CATEGORIES, today)
+    else:
+        if not valid and not mine.filter(withdrawn_at__isnull=False).exists():
+            valid = [_new_consent(case, org, full, today)]
+        _withdraw(valid, case, NOTE_WITHDRAWN)
+
+
+def _demo_consents(org: Organisation, users: list[User]) -> None:
+    """Consents for `org` on the team cases of the demo users: most full, every
+    PARTIAL_EVERY-th partial, the first one no agreement covers withdrawn."""
+    today = timezone.localdate()
+    full = list(pools.CONSENT_CATEGORIES.get(org.org_type, (pools.CONSENT_DEFAULT_CATEGORIES,))[0])
+    cases = _team_cases(org, users)
+    withdrawn = next((c.pk for c in cases if not _covered_by_agreement(org, c, today)), None)
+    for i, case in enumerate(cases):
+        if case.pk == withdrawn:
+            state = "withdrawn"
+        elif i % PARTIAL_EVERY == PARTIAL_FIRST:
+            state = "partial"
+        else:
+            state = "full"
+        _ensure_consent(case, org, state, full)
 
 
 def _fill_worklist(user: User, org: Organisation, cases: list[Case]) -> None:
@@ -280,6 +401,16 @@ def demo_users() -> list[DemoLogin]:
             _assign_cases(multi, org, 15)
         else:
             _join_teams(multi, org, 10, "Arbeitsvermittlung")
+    # Both demo partners work for the Jobcenter; consents are per organisation, so
+    # their team cases are handled together.
+    partners: dict[int, tuple[Organisation, list[User]]] = {}
+    for membership in Membership.objects.filter(
+        user__username__in=[str(Role.PARTNER_STAFF), MULTI_USERNAME], role=Role.PARTNER_STAFF
+    ).select_related("user", "organisation"):
+        entry = partners.setdefault(membership.organisation_id, (membership.organisation, []))
+        entry[1].append(membership.user)
+    for org, users in partners.values():
+        _demo_consents(org, users)
     return logins
 
 

@@ -37,7 +37,7 @@ UNUSABLE_PASSWORD = "!synthetic-user-no-login"  # noqa: S105
 Row = dict[str, Any]
 Rows = dict[str, list[Row]]
 
-REFERENCE_TABLES = ["district", "organisation", "user", "membership"]
+REFERENCE_TABLES = ["district", "organisation", "user", "membership", "sharing_agreement"]
 PERSON_TABLES = [
     "household",
     "person",
@@ -57,6 +57,10 @@ PERSON_TABLES = [
     "appointment",
     "note",
     "followup",
+    "consent",
+    "consent_receiving_organisation",
+    "consent_named_user",
+    "break_glass_access",
 ]
 TABLES = REFERENCE_TABLES + PERSON_TABLES
 
@@ -146,6 +150,19 @@ ASYLBLG_36_MONTHS_FROM = dt.date(2024, 2, 27)
 UKRAINE_SGB2_FROM = dt.date(2022, 6, 1)
 TRAINING_PERMIT_FROM = dt.date(2024, 3, 1)  # § 16g AufenthG
 UKRAINE_WAR = dt.date(2022, 2, 24)
+
+# Consents (DESIGN §5): the state of the latest consent per team membership, and how
+# its scope varies. Shares refer to memberships of open cases that are still active.
+CONSENT_STATES = [("valid", 90), ("withdrawn", 5), ("expired", 5)]
+CONSENT_YEARS = [(1, 40), (2, 50), (0, 10)]  # valid for 1 or 2 years, or without end (0)
+PARTIAL_SHARE = 0.10  # fewer categories than the receiving organisation usually gets
+NAMED_SHARE = 0.03  # only the team member, not all staff of the organisation
+INTERPRETER_SHARE = 0.5  # of persons with German below B1
+RENEWAL_DAYS = 30  # a renewal is signed up to this many days before the expiry
+EXPIRED_WITHIN_DAYS = 120  # an expired consent ran out this recently
+REFERRAL_SHARE = 0.06  # cases with a consent to a referral to an education provider
+BREAK_GLASS_SHARE = 0.004  # cases with one (long expired) emergency access
+NON_GERMAN_SPEAKERS = frozenset({"none", "A1", "A2"})
 
 CEFR_BY_YEARS = [  # (years in Germany up to, levels, weights)
     (1, ["none", "A1", "A2", "B1"], [20, 50, 25, 5]),
@@ -254,6 +271,39 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=BERLIN)
 
 
+class Draw:
+    """Random choices from one stream (the generator's helpers, for a second stream)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def pick(self, items: Sequence[Any]) -> Any:
+        return items[self.rng.randrange(len(items))]
+
+    def weighted(self, pairs: Sequence[tuple[Any, float]]) -> Any:
+        total = sum(w for _, w in pairs)
+        r = self.rng.random() * total
+        for item, w in pairs:
+            r -= w
+            if r < 0:
+                return item
+        return pairs[-1][0]
+
+    def day_between(self, lo: dt.date, hi: dt.date) -> dt.date:
+        if hi <= lo:
+            return lo
+        return lo + days(self.rng.randint(0, (hi - lo).days))
+
+    def moment(
+        self, day: dt.date, limit: dt.datetime, hours: tuple[int, int] = (8, 17)
+    ) -> dt.datetime:
+        value = at(day, self.rng.randint(*hours), self.pick((0, 10, 20, 30, 40, 50)))
+        return min(value, limit)
+
+
 def ascii_slug(text: str) -> str:
     folded = anyascii(text).lower()
     return "".join(ch for ch in folded if ch.isalnum() or ch == ".")
@@ -282,6 +332,7 @@ class Profile:
     regime: str  # current benefit regime
     doc_expiry: dt.date | None
     entry: dt.date
+    first_language: str = "de"
 
 
 @dataclass
@@ -314,6 +365,9 @@ class Generator:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        # Consents and emergency accesses draw from a stream of their own, so that adding
+        # them left every other table of a seed as it was.
+        self.draw = Draw(random.Random(f"privacy:{config.seed}"))
         self.today = config.today
         self.yesterday = config.today - days(1)
         self.past_limit = at(self.yesterday, 18)
@@ -398,6 +452,7 @@ class Generator:
                 }
             )
         self._staff(rows)
+        self._sharing_agreements(rows)
         self._reference = rows
         return rows
 
@@ -462,6 +517,39 @@ class Generator:
         user("ki", "org_admin")
         for _ in range(max(2, n // 2000)):
             user("ehrenamt", "volunteer")
+
+    def _sharing_agreements(self, rows: Rows) -> None:
+        """Agreements / legal bases of the municipality (pools.SHARING_AGREEMENTS)."""
+        rows["sharing_agreement"] = []
+        valid_from = dt.date(self.today.year - 3, 1, 1)
+        for (
+            name,
+            source,
+            receiver,
+            receiver_type,
+            categories,
+            basis,
+            owner,
+            ends,
+        ) in pools.SHARING_AGREEMENTS:
+            rows["sharing_agreement"].append(
+                {
+                    "id": self.next_id("sharing_agreement"),
+                    "name": name,
+                    "source_organisation_id": self.org_ids[source] if source else None,
+                    "source_type": "",
+                    "receiver_organisation_id": self.org_ids[receiver] if receiver else None,
+                    "receiver_type": receiver_type,
+                    "categories": list(categories),
+                    "purposes": ["casework"],
+                    "legal_basis": basis,
+                    "valid_from": valid_from,
+                    "valid_to": dt.date(self.today.year + 1, 12, 31) if ends else None,
+                    "owner_id": self.org_ids[owner],
+                    "created_at": at(valid_from - days(20), 10),
+                    "updated_at": at(valid_from - days(20), 10),
+                }
+            )
 
     # --- persons -------------------------------------------------------------
 
@@ -727,6 +815,7 @@ class Generator:
             regime=benefits[-1][1] if benefits else "none",
             doc_expiry=None,
             entry=entry,
+            first_language=next(iter(langs)),
         )
         profile.doc_expiry = self._residence_rows(rows, pid, segments, main)
         self._benefit_rows(rows, pid, benefits, main)
@@ -1126,6 +1215,7 @@ class Generator:
         last_day = case.closed or self.yesterday
         self._team(case, p)
         case.touch(at(case.opened, 9))
+        members: list[tuple[Staff, dt.datetime, dt.datetime | None]] = []
         for member in case.team:
             added = self.moment(
                 self.day_between(case.opened, min(case.opened + days(60), last_day))
@@ -1145,6 +1235,7 @@ class Generator:
                     "removed_at": removed,
                 }
             )
+            members.append((member, added, removed))
             case.touch(added)
         plan_id = self.next_id("integration_plan")
 
@@ -1207,6 +1298,7 @@ class Generator:
         self._appointments(rows, case, intake_on, last_day)
         self._notes(rows, case, last_day)
         self._followups(rows, case, p, last_day)
+        self._privacy(rows, case, p, members)
         rows["integration_plan"].append(
             {"id": plan_id, "case_id": case.id, "updated_at": case.updated}
         )
@@ -1711,6 +1803,180 @@ class Generator:
                     "created_at": min(created, self.past_limit),
                 }
             )
+
+    # --- consents and emergency access (DESIGN §5; own random stream) ---------------
+
+    def _privacy(
+        self,
+        rows: Rows,
+        case: CaseCtx,
+        p: Profile,
+        members: list[tuple[Staff, dt.datetime, dt.datetime | None]],
+    ) -> None:
+        """Consents for each team member's organisation, now and then a consent to a
+        referral, and rarely an emergency access."""
+        d = self.draw
+        for member, added, removed in members:
+            self._member_consents(rows, case, p, member, added, removed)
+        last_day = case.closed or self.yesterday
+        if case.phase not in ("intake", "assessment") and d.chance(REFERRAL_SHARE):
+            key = d.weighted(
+                [(o.key, o.team_weight) for o in ORGANISATIONS if o.org_type == "bildungstraeger"]
+            )
+            signed = d.day_between(min(case.opened + days(14), last_day), last_day)
+            months = d.pick((6, 12))
+            self._consent(
+                rows,
+                case,
+                p,
+                purpose="referral",
+                org_key=key,
+                categories=list(pools.REFERRAL_CATEGORIES),
+                named=None,
+                signed=signed,
+                until=add_months(signed, months) - days(1),
+            )
+        if case.phase != "intake" and d.chance(BREAK_GLASS_SHARE):
+            self._break_glass(rows, case, last_day)
+
+    def _consent_categories(self, org_type: str, partial: bool) -> list[str]:
+        d = self.draw
+        base, optional = pools.CONSENT_CATEGORIES.get(
+            org_type, (pools.CONSENT_DEFAULT_CATEGORIES, ())
+        )
+        full = list(base) + [c for c, share in optional if d.chance(share)]
+        if not partial:
+            return full
+        others = [c for c in full if c != "master"]
+        keep: set[str] = set()
+        if len(others) > 1:
+            keep = set(d.rng.sample(others, d.rng.randint(1, len(others) - 1)))
+        return [c for c in full if c == "master" or c in keep]
+
+    def _consent_until(self, signed: dt.date) -> dt.date | None:
+        years = self.draw.weighted(CONSENT_YEARS)
+        return shift_years(signed, years) - days(1) if years else None
+
+    def _member_consents(
+        self,
+        rows: Rows,
+        case: CaseCtx,
+        p: Profile,
+        member: Staff,
+        added: dt.datetime,
+        removed: dt.datetime | None,
+    ) -> None:
+        """Signed just before the member joined; renewed before each expiry while the
+        membership lasts; the latest one withdrawn, expired or valid."""
+        d = self.draw
+        state = d.weighted(CONSENT_STATES)
+        org_type = self.specs[member.org_key].org_type
+        categories = self._consent_categories(org_type, partial=d.chance(PARTIAL_SHARE))
+        named = member.user_id if d.chance(NAMED_SHARE) else None
+        end = removed.date() if removed else (case.closed or self.yesterday)
+        active = removed is None and case.closed is None
+        signed = d.day_between(max(case.opened, added.date() - days(14)), added.date())
+        chain: list[tuple[dt.date, dt.date | None]] = []
+        while True:
+            until = self._consent_until(signed)
+            chain.append((signed, until))
+            if until is None or until >= end:
+                break
+            signed = d.day_between(max(signed, until - days(RENEWAL_DAYS)), until)
+        if state == "expired" and active:
+            signed, _until = chain[-1]
+            lo = max(signed, self.today - days(EXPIRED_WITHIN_DAYS))
+            chain[-1] = (signed, d.day_between(lo, self.yesterday))
+        for n, (signed, until) in enumerate(chain, start=1):
+            row = self._consent(
+                rows,
+                case,
+                p,
+                purpose="casework",
+                org_key=member.org_key,
+                categories=categories,
+                named=named,
+                signed=signed,
+                until=until,
+            )
+            if n == len(chain) and state == "withdrawn":
+                day = d.day_between(signed, min(until or end, end))
+                row["withdrawn_at"] = max(
+                    row["recorded_at"], d.moment(day, self.past_limit, (8, 18))
+                )
+                row["withdrawn_by_id"] = case.manager.user_id
+                row["withdrawal_note"] = d.pick(pools.WITHDRAWAL_NOTES)
+
+    def _consent(
+        self,
+        rows: Rows,
+        case: CaseCtx,
+        p: Profile,
+        *,
+        purpose: str,
+        org_key: str,
+        categories: list[str],
+        named: int | None,
+        signed: dt.date,
+        until: dt.date | None,
+    ) -> Row:
+        d = self.draw
+        interpreter = ""
+        if p.german in NON_GERMAN_SPEAKERS and d.chance(INTERPRETER_SHARE):
+            # "other" names no language an interpreter could be booked for.
+            interpreter = p.first_language if p.first_language != "other" else ""
+        cid = self.next_id("consent")
+        row: Row = {
+            "id": cid,
+            "person_id": case.person_id,
+            "purpose": purpose,
+            "categories": list(categories),
+            "signed_on": signed,
+            "valid_until": until,
+            "interpreter_language": interpreter,
+            "form_language": pools.FORM_LANGUAGE.get(p.first_language, "de"),
+            "document_id": None,
+            "recorded_by_id": case.manager.user_id,
+            "recorded_for_id": self.org_ids[case.lead],
+            "recorded_at": d.moment(signed, self.past_limit),
+            "withdrawn_at": None,
+            "withdrawn_by_id": None,
+            "withdrawal_note": "",
+        }
+        rows["consent"].append(row)
+        rows["consent_receiving_organisation"].append(
+            {
+                "id": self.next_id("consent_receiving_organisation"),
+                "consent_id": cid,
+                "organisation_id": self.org_ids[org_key],
+            }
+        )
+        if named is not None:
+            rows["consent_named_user"].append(
+                {"id": self.next_id("consent_named_user"), "consent_id": cid, "user_id": named}
+            )
+        return row
+
+    def _break_glass(self, rows: Rows, case: CaseCtx, last_day: dt.date) -> None:
+        """An emergency access of a partner's staff member, long expired."""
+        d = self.draw
+        hi = min(last_day, self.today - days(3))
+        if hi < case.opened:
+            return
+        key = d.pick(sorted(pools.BREAK_GLASS_REASONS))
+        staff = d.pick(self.partner_staff[key])
+        granted = d.moment(d.day_between(case.opened, hi), self.past_limit, (7, 21))
+        rows["break_glass_access"].append(
+            {
+                "id": self.next_id("break_glass_access"),
+                "case_id": case.id,
+                "user_id": staff.user_id,
+                "organisation_id": self.org_ids[key],
+                "reason": d.pick(pools.BREAK_GLASS_REASONS[key]),
+                "granted_at": granted,
+                "expires_at": granted + dt.timedelta(hours=d.pick((4, 8, 24))),
+            }
+        )
 
 
 def generate_all(config: Config) -> Rows:

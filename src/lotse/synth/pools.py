@@ -1633,3 +1633,92 @@ CORRECTION_REASONS = [
     "Beginn laut Bescheid korrigiert",
     "Angabe zur Beschäftigung laut Zusatzblatt korrigiert",
 ]
+
+# --- consent, sharing agreements, emergency access (DESIGN §5) -----------------------
+
+# Receiving organisation type → (categories a consent for casework usually covers,
+# categories added now and then with their probability).
+CONSENT_CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, float], ...]]] = {
+    "jobcenter": (("master", "work", "education", "benefits", "plan"), ()),
+    "agentur_fuer_arbeit": (("master", "work", "education", "benefits", "plan"), ()),
+    "auslaenderbehoerde": (("master", "residence"), ()),
+    "jugendamt": (("master", "family", "education", "plan"), (("health", 0.3),)),
+    "bildungstraeger": (("master", "education", "plan"), (("participations", 0.3),)),
+    "schule": (("master", "education", "plan"), ()),
+    "vhs": (("master", "education"), (("participations", 0.3),)),
+    "kammer": (("master", "education", "work", "plan"), ()),
+    "sozialamt": (("master", "benefits", "residence"), ()),
+}
+CONSENT_DEFAULT_CATEGORIES: tuple[str, ...] = ("master", "plan")
+# A referral (Vermittlung in eine Maßnahme) to an education provider.
+REFERRAL_CATEGORIES: tuple[str, ...] = ("master", "education", "plan")
+# First language → language of the printed form (lotse.privacy.consent_form.FORM_LANGUAGES);
+# one Persian text serves Dari and Farsi. Anything else gets the German form.
+FORM_LANGUAGE: dict[str, str] = {
+    "de": "de",
+    "ar": "ar",
+    "prs": "fa",
+    "fa": "fa",
+    "en": "en",
+    "ti": "ti",
+    "tr": "tr",
+    "uk": "uk",
+}
+WITHDRAWAL_NOTES = [
+    "Widerruf schriftlich erklärt.",
+    "Widerruf mündlich im Beratungsgespräch erklärt, Vermerk angelegt.",
+    "Person wünscht keinen Austausch mit dieser Stelle mehr.",
+    "Widerruf nach Wechsel der Zuständigkeit.",
+    "Widerruf per E-Mail eingegangen.",
+]
+# (name, source organisation key or "" for any lead, receiver organisation key or "",
+#  receiver organisation type or "", categories, legal basis, owner key, ends)
+# The foreigners' authority's legal basis for residence data (§ 71 Abs. 2 SGB X i. V. m.
+# § 87 AufenthG) is seeded by lotse.privacy's migration 0002, so it is not repeated here.
+SHARING_AGREEMENTS: list[tuple[str, str, str, str, tuple[str, ...], str, str, bool]] = [
+    (
+        "Jobcenter → Agentur für Arbeit: Arbeit und Leistungen",
+        "jobcenter",
+        "agentur",
+        "",
+        ("work", "benefits"),
+        "§ 69 Abs. 1 Nr. 1 SGB X",
+        "jobcenter",
+        True,
+    ),
+    (
+        "Agentur für Arbeit → Jobcenter: Arbeit und Leistungen",
+        "agentur",
+        "jobcenter",
+        "",
+        ("work", "benefits"),
+        "§ 69 Abs. 1 Nr. 1 SGB X",
+        "agentur",
+        True,
+    ),
+    (
+        "Sozialamt → Jobcenter: Leistungen beim Rechtskreiswechsel",
+        "sozialamt",
+        "jobcenter",
+        "",
+        ("benefits",),
+        "§ 69 Abs. 1 Nr. 1 SGB X",
+        "sozialamt",
+        False,
+    ),
+]
+# Organisation key → reasons for an emergency access (break-glass) by its staff.
+BREAK_GLASS_REASONS: dict[str, list[str]] = {
+    "jugendamt": [
+        "Meldung einer möglichen Kindeswohlgefährdung, Fallführung nicht erreichbar.",
+        "Inobhutnahme eines Geschwisterkindes am Abend, Kontaktdaten benötigt.",
+    ],
+    "abh": [
+        "Abschiebungstermin am Folgetag, Prüfung von Duldungsgründen (Ausbildung).",
+        "Person bei Vorsprache in akuter Krise, Rücksprache mit der Fallführung nötig.",
+    ],
+    "jobcenter": [
+        "Widerspruchsfrist endet heute, Bescheid und Unterlagen nur in der Akte.",
+        "Drohende Wohnungslosigkeit, Mietübernahme muss heute entschieden werden.",
+    ],
+}
