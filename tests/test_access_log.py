@@ -27,10 +27,14 @@ TABLE = AccessLogEntry._meta.db_table
 
 
 def _sql_update(seq: int, field_name: str, value: Any) -> None:
-    column = AccessLogEntry._meta.get_field(field_name).column
+    """Change one column below the ORM, as someone with database access could."""
+    field = AccessLogEntry._meta.get_field(field_name)
+    column = connection.ops.quote_name(field.column)
+    is_json = field.get_internal_type() == "JSONField"
+    json_cast = "::jsonb" if is_json and connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET {connection.ops.quote_name(column)} = %s WHERE seq = %s",  # noqa: S608
+            f"UPDATE {TABLE} SET {column} = %s{json_cast} WHERE seq = %s",  # noqa: S608
             [value, seq],
         )
 
@@ -313,3 +317,11 @@ def test_migration_refuses_to_seal_a_broken_old_chain(log, rehash_migration, mon
     monkeypatch.setenv(module.FORCE_ENV, "1")
     module.rehash(apps, None)
     assert access_log_verify() == (True, None)
+
+
+def test_migration_refuses_an_old_chain_cut_short(log, rehash_migration):
+    module, apps = rehash_migration
+    module.rehash_back(apps, None)
+    _sql_delete(5)
+    with pytest.raises(RuntimeError, match="broken at entry #5"):
+        module.rehash(apps, None)

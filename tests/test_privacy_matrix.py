@@ -116,6 +116,8 @@ TABLE: dict[str, Spec] = {
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
+    "privacy:art15": Spec(**EDIT, args="case_pk"),
+    "privacy:art15_json": Spec(**EDIT, args="case_pk"),
     "privacy:break_glass": Spec(perm=Perm.BREAK_GLASS, args="case_pk", lead_only=False),
     "privacy:agreements": Spec(perm=Perm.AGREEMENT_EDIT, case=False),
     "privacy:agreement_new": Spec(perm=Perm.AGREEMENT_EDIT, case=False),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from lotse.api.models import ApiToken
 from lotse.api.services import token_create
@@ -85,4 +87,25 @@ def log(world, tokens) -> LogWatch:
     return LogWatch()
 
 
-__all__ = ["Api", "ApiToken", "LogWatch"]
+# The person's consent for the partner organisation (world.consent) in each state the
+# issue names; "covering" is the world as it is.
+CONSENT_STATES = ["covering", "partial", "withdrawn", "expired", "none"]
+PARTIAL = ["education", "work"]
+
+
+def set_consent_state(world: Any, state: str) -> None:
+    consent, today = world.consent, timezone.localdate()
+    if state == "partial":
+        consent.categories = PARTIAL
+    elif state == "withdrawn":
+        consent.withdrawn_at = timezone.now()
+    elif state == "expired":
+        consent.signed_on = today - dt.timedelta(days=400)
+        consent.valid_until = today - dt.timedelta(days=1)
+    elif state == "none":
+        consent.delete()
+        return
+    consent.save()
+
+
+__all__ = ["CONSENT_STATES", "PARTIAL", "Api", "ApiToken", "LogWatch", "set_consent_state"]

@@ -1,15 +1,18 @@
 """Every API endpoint × role, like tests/test_permissions_matrix.py for the pages:
 the roles that may use it get data and an access log entry; a case out of scope
 does not exist (404); a role without the right gets 403 whatever the id; and a
-refused call writes nothing."""
+refused call writes nothing. Then every endpoint × consent state of the partner on
+the case team (DESIGN §5): which status, and which categories appear in the log."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from lotse.casework.models import (
@@ -24,6 +27,7 @@ from lotse.casework.models import (
 )
 from lotse.core.models import AccessLogEntry
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+from lotse.privacy.access import ALL_CATEGORIES
 
 from ..factories import (
     BenefitFactory,
@@ -32,6 +36,7 @@ from ..factories import (
     ResidenceFactory,
     TeamMemberFactory,
 )
+from .conftest import CONSENT_STATES, PARTIAL, LogWatch, set_consent_state
 
 
 @dataclass
@@ -332,3 +337,87 @@ def test_roles_that_may_not_hold_tokens_are_refused(api, world, role):
         membership=world.by_role()[role], prefix="0123456789", token_hash=token_hash(plain)
     )
     assert api.get(f"/cases/{world.case.pk}", token=plain).status_code == 401
+
+
+# --- the partner by consent state -------------------------------------------------------
+
+# With a consent for education and work only (the step's goal is in the life domain work).
+PARTIAL_OK = {"person", "case", "plan", "step_patch"}
+
+
+def _expected_for_partner(name: str, state: str) -> Any:
+    right = ENDPOINTS[name][2]
+    if right == "edit":
+        return DENIED  # the role may not edit, whatever the id or the consent
+    if state == "covering":
+        return _expected(name, "partner_staff")
+    if state == "partial":
+        return OK if name in PARTIAL_OK else DENIED  # the case exists, the category is not shared
+    return HIDDEN  # withdrawn, expired, none: the person does not exist for the partner
+
+
+@pytest.mark.parametrize("state", CONSENT_STATES)
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_partner_by_consent_state(api, world, objects, newcomer, name, state):
+    set_consent_state(world, state)
+    watch, before = LogWatch(), snapshot()
+    response = _request(api, name, "partner_staff", objects.ids, newcomer)
+    expected = _expected_for_partner(name, state)
+    assert response["Content-Type"].startswith("application/json")
+    if expected != OK:
+        assert response.status_code == expected, (name, state, response.content)
+        assert response.json()["detail"]
+        assert snapshot() == before, (name, state)
+        return
+    assert response.status_code in (200, 201), (name, state, response.content)
+    entries = watch.entries(person_id=world.case.person_id)
+    assert entries, "no access log entry"
+    if ENDPOINTS[name][0] == "get":
+        shared = set(PARTIAL) if state == "partial" else ALL_CATEGORIES
+        assert {c for e in entries for c in e.categories} <= shared | {"master"}
+        assert {e.basis for e in entries} == {"consent"}
+
+
+@pytest.mark.parametrize("state", CONSENT_STATES)
+def test_partner_lists_by_consent_state(api, world, state):
+    """Lists and counts agree with the case page: the person is listed with what is
+    shared, or does not exist at all."""
+    set_consent_state(world, state)
+    persons = api.get("/persons", "partner_staff").json()
+    cases = api.get("/cases", "partner_staff").json()
+    if state in ("withdrawn", "expired", "none"):
+        assert persons == {**persons, "count": 0, "items": []}
+        assert cases == {**cases, "count": 0, "items": []}
+        return
+    shared = PARTIAL if state == "partial" else sorted(ALL_CATEGORIES)
+    (person,) = persons["items"]
+    (case,) = cases["items"]
+    assert person["id"] == world.case.person_id and case["id"] == world.case.pk
+    assert person["shared_categories"] == shared and case["shared_categories"] == shared
+    assert (person["birth_date"] is None) == (state == "partial")
+    assert (case["current_status"] is None) == (state == "partial")
+
+
+# Operations outside ENDPOINTS, and where they are tested per role and consent state.
+ELSEWHERE = {
+    ("get", "/persons"): "test_partner_lists_by_consent_state, test_categories.py",
+    ("get", "/cases"): "test_partner_lists_by_consent_state, test_categories.py",
+    ("post", "/persons"): "test_persons.py: registering opens a case led by the caller",
+}
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def test_every_api_operation_is_in_the_matrix(db):
+    doc = Client().get("/api/v1/openapi.json").json()
+    operations = {
+        (method, _shape(path.removeprefix("/api/v1")))
+        for path, methods in doc["paths"].items()
+        for method in methods
+    }
+    covered = {(method, _shape(path)) for method, path, _r, _b in ENDPOINTS.values()}
+    covered |= set(ELSEWHERE)
+    missing = sorted(operations - covered)
+    assert not missing, f"add these API operations to ENDPOINTS in {__file__}: {missing}"

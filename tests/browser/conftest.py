@@ -102,3 +102,20 @@ def page(browser, live_server) -> Iterator[CheckedPage]:
     yield checked
     context.close()
     checked.assert_all_checked()
+
+
+@pytest.fixture(autouse=True)
+def seeded_code_lists(transactional_db) -> None:
+    """Transactional tests flush every table after each test, including the rows the
+    data migrations seed (need types, the default interview guide, legal bases); put
+    them back so each browser test starts from a migrated database."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "lotse.core.migrations.0002_default_data",
+        "lotse.casework.migrations.0003_default_guide",
+        "lotse.privacy.migrations.0002_default_legal_bases",
+    ):
+        importlib.import_module(module).forwards(apps, None)

@@ -30,9 +30,13 @@ router = Router(tags=["cases"])
 
 @router.get("", response={200: CasePage, **ERRORS})
 def case_index(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str, Any]:
-    """Cases in scope (led by your organisation or with it on the case team), as the
-    case list of the pages: open cases unless `include_closed` or a `phase` is given.
-    Logged as "list" (master data, residence)."""
+    """Cases of which at least one data category is shared with you (your organisation
+    leads them, or is on the case team with the person's consent or a sharing
+    agreement), as the case list of the pages: open cases unless `include_closed` or a
+    `phase` is given. Per case, the birth date (master data) and the current residence
+    status (residence) are null unless shared; `shared_categories` lists what is.
+    Filters on a category match only cases where it is shared. Logged as "list" per
+    person with the categories shown and their basis."""
     actor = acting(request, Perm.CASE_VIEW)
     page = case_list(
         actor=actor,
@@ -52,9 +56,11 @@ def case_index(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str,
 
 @router.get("/{case_id}", response={200: CaseDetailOut, **ERRORS})
 def case_show(request: HttpRequest, case_id: int) -> Any:
-    """The case file as the case page shows it: person, timelines, team, plan,
-    appointments, notes (with their visibility rules), your organisation's follow-ups,
-    documents (metadata), intakes and assessments. Logged as "read"."""
+    """The case file as the case page shows it, category by category: person, timelines,
+    team, household, plan, appointments, notes (with their visibility rules), your
+    organisation's follow-ups, documents (metadata), intakes and assessments. A section
+    whose category is not shared with you is null; `shared_categories` gives each
+    shared category with its basis. Logged as "read" with the categories returned."""
     return selectors.case_file(actor=acting(request, Perm.CASE_VIEW), case_id=case_id)
 
 
@@ -65,19 +71,21 @@ def case_patch(request: HttpRequest, case_id: int, payload: CasePatchIn) -> Any:
     actor = acting(request, Perm.CASE_EDIT)
     case = case_get(actor=actor, case_id=case_id)
     values = selectors.resolve_refs(payload.model_dump(exclude_unset=True), case_manager="user")
-    return case_update(actor=actor, case=case, **values)
+    return selectors.with_access(actor, case_update(actor=actor, case=case, **values))
 
 
 @router.post("/{case_id}/reopen", response={200: CaseOut, **ERRORS})
 def case_reopen_view(request: HttpRequest, case_id: int) -> Any:
     """Reopen a closed case (lead organisation only)."""
     actor = acting(request, Perm.CASE_EDIT)
-    return case_reopen(actor=actor, case=case_get(actor=actor, case_id=case_id))
+    case = case_reopen(actor=actor, case=case_get(actor=actor, case_id=case_id))
+    return selectors.with_access(actor, case)
 
 
 @router.get("/{case_id}/team", response={200: list[TeamMemberOut], **ERRORS})
 def team_list(request: HttpRequest, case_id: int) -> Any:
-    """Active members of the case team. Logged as "list" (master data)."""
+    """Active members of the case team (master data: 403 unless shared with you).
+    Logged as "list"."""
     return selectors.case_team_list(actor=acting(request, Perm.CASE_VIEW), case_id=case_id)
 
 

@@ -17,9 +17,17 @@ Case management data of the municipality, as far as your membership may see it.
 
 Authenticate with a personal API token: `Authorization: Bearer lotse_…`
 (create one with `lotse token create --user NAME [--org ORG]`). The token acts in
-one membership (user, organisation, role). Persons and cases outside its scope
-answer 404 and are never listed or counted; a role that may not do something
-gets 403. Every read and write of personal data is recorded in the access log.
+one membership (user, organisation, role). What it may read follows the privacy
+model (data categories: master, residence, benefits, education, work, health,
+family, notes, documents, plan, participations): the lead organisation of a case
+reads everything; an organisation on the case team reads the categories covered by
+the person's consent or a sharing agreement. Persons and cases of which no category
+is shared answer 404 and are never listed or counted; fields of a category that is
+not shared are null (`shared_categories` says what is shared), and a part of a case
+that belongs to one category that is not shared answers 403. A role that may not do
+something gets 403 too. Every read and write of personal data is recorded in the
+access log with the categories concerned and the basis (lead organisation, consent,
+agreement, break-glass).
 
 Errors are JSON: `{"detail": "…"}`, and for invalid input (422)
 `{"detail": "…", "errors": {"field": ["message", …]}}`. Dates are ISO 8601.

@@ -39,9 +39,12 @@ def _person_values(values: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", response={200: PersonPage, **ERRORS})
 def person_list(request: HttpRequest, filters: Query[PersonListQuery]) -> dict[str, Any]:
-    """Persons in scope, by family name; `q` matches names in any spelling or script
-    (Mohammed / Muhammad / محمد). Persons outside the scope do not exist here: they
-    are neither listed nor counted. Logged as "list" (master data)."""
+    """Persons of whom at least one data category is shared with you, by family name;
+    `q` matches names in any spelling or script (Mohammed / Muhammad / محمد; other
+    spellings only where master data are shared). Persons outside the scope do not
+    exist here: they are neither listed nor counted. The name is always shown, the
+    other fields (master data) are null unless shared; `shared_categories` lists what
+    is. Logged as "list" per person with the categories shown and their basis."""
     page = selectors.person_list(
         actor=acting(request, Perm.CASE_VIEW),
         q=filters.q,
@@ -68,7 +71,9 @@ def person_create(request: HttpRequest, payload: PersonCreateIn) -> Status[dict[
 
 @router.get("/{person_id}", response={200: PersonDetailOut, **ERRORS})
 def person_detail(request: HttpRequest, person_id: int) -> Any:
-    """Master data of a person in scope, with the cases you may see. Logged as "read"."""
+    """A person in scope with the cases you may see: the name always, the master data
+    (null otherwise) if shared with you over any of your cases of theirs;
+    `shared_categories` gives each shared category with its basis. Logged as "read"."""
     return selectors.person_get(actor=acting(request, Perm.CASE_VIEW), person_id=person_id)
 
 

@@ -37,8 +37,10 @@ router = Router(tags=["plan"])
 
 @router.get("/{case_id}/plan", response={200: PlanOut, **ERRORS})
 def plan_show(request: HttpRequest, case_id: int) -> Any:
-    """Goals with their steps, and the versions agreed with the person (newest first).
-    Logged as "read" (plan and the categories of the goals' life domains)."""
+    """Goals with their steps, as far as the category of the goal's life domain is
+    shared with you, and the versions agreed with the person (newest first; for the
+    lead organisation only, null otherwise). Logged as "read" (plan and the categories
+    of the goals shown)."""
     return selectors.plan_get(actor=acting(request, Perm.CASE_VIEW), case_id=case_id)
 
 
@@ -73,7 +75,8 @@ def step_add(request: HttpRequest, case_id: int, goal_id: int, payload: StepIn) 
 @router.patch("/{case_id}/plan/steps/{step_id}", response={200: StepOut, **ERRORS})
 def step_patch(request: HttpRequest, case_id: int, step_id: int, payload: StepPatchIn) -> Any:
     """Report a step's progress: the lead organisation always, a case team member's
-    organisation for steps it is responsible for (403 otherwise)."""
+    organisation for steps it is responsible for whose goal's life domain is shared
+    with it (403 otherwise)."""
     actor = acting(request, Perm.CASE_CONTRIBUTE)
     step = selectors.step_for_write(actor=actor, case_id=case_id, step_id=step_id)
     return plan_step_status_set(actor=actor, step=step, status=payload.status)

@@ -31,10 +31,42 @@ from lotse.people.codes import (
     ResidenceStatus,
     WorkPermission,
 )
+from lotse.privacy.categories import Category
+
+NOT_SHARED = "null unless the category {} is shared with you (see shared_categories)"
 
 
 class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
+
+
+def shared(obj: Any, category: str) -> bool:
+    """Whether `category` of the object's person is shared with the caller.
+
+    The selectors attach the caller's `access` (privacy.access.CaseAccess) to every
+    case and person they return; an object without it shows nothing but what
+    identifies it (fail closed)."""
+    access = getattr(obj, "access", None)
+    return access is not None and access.allows(category)
+
+
+def _master(field: str) -> Any:
+    """Resolver: the attribute if master data are shared with the caller, else None."""
+
+    def resolve(obj: Any) -> Any:
+        return getattr(obj, field) if shared(obj, Category.MASTER) else None
+
+    return staticmethod(resolve)
+
+
+def _shared_list(obj: Any) -> list[str]:
+    access = getattr(obj, "access", None)
+    return sorted(access.categories) if access is not None else []
+
+
+def _shared_map(obj: Any) -> dict[str, str]:
+    access = getattr(obj, "access", None)
+    return dict(sorted(access.categories.items())) if access is not None else {}
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -63,10 +95,12 @@ class UserRef(Schema):
 
 
 class PersonRef(Schema):
+    """The person of a case: the name identifies the case, the birth date is master data."""
+
     id: int
     family_name: str
     given_names: str
-    birth_date: dt.date
+    birth_date: dt.date | None = Field(description=NOT_SHARED.format("master"))
 
 
 # --- persons -------------------------------------------------------------------
@@ -108,54 +142,76 @@ def _visible_cases(obj: Any) -> list[Any]:
 
 
 class PersonBase(Schema):
+    """The name identifies the person and is always shown; every other field is master
+    data (category `master`) and null unless master data are shared with you."""
+
     id: int
     family_name: str
     given_names: str
-    birth_date: dt.date
-    birth_date_estimated: bool
-    gender: str
-    nationality: str = Field(description="ISO 3166-1 alpha-2")
+    birth_date: dt.date | None
+    birth_date_estimated: bool | None
+    gender: str | None
+    nationality: str | None = Field(description="ISO 3166-1 alpha-2")
     district: str | None = Field(None, description="district code")
 
+    resolve_birth_date = _master("birth_date")
+    resolve_birth_date_estimated = _master("birth_date_estimated")
+    resolve_gender = _master("gender")
+
     @staticmethod
-    def resolve_nationality(obj: Any) -> str:
-        return str(obj.nationality.code or "")
+    def resolve_nationality(obj: Any) -> str | None:
+        return str(obj.nationality.code or "") if shared(obj, Category.MASTER) else None
 
     @staticmethod
     def resolve_district(obj: Any) -> str | None:
-        return obj.district.code if obj.district_id else None
+        return obj.district.code if obj.district_id and shared(obj, Category.MASTER) else None
 
 
 class PersonListItem(PersonBase):
     cases: list[PersonCaseRef]
+    shared_categories: list[str] = Field(
+        description="categories of the person shared with you (over all your cases of theirs)"
+    )
 
     resolve_cases = staticmethod(_visible_cases)
+    resolve_shared_categories = staticmethod(_shared_list)
 
 
 class PersonOut(PersonBase):
-    """Master data of a person (category `master`)."""
+    """Master data of a person (category `master`; null when it is not shared)."""
 
     entry_date: dt.date | None
-    phone: str
-    email: str
-    address: str
-    other_names: list[NameOut]
-    languages: list[LanguageOut]
-    updated_at: dt.datetime
+    phone: str | None
+    email: str | None
+    address: str | None
+    other_names: list[NameOut] | None = Field(description="other spellings (master data)")
+    languages: list[LanguageOut] | None
+    updated_at: dt.datetime | None
+
+    resolve_entry_date = _master("entry_date")
+    resolve_phone = _master("phone")
+    resolve_email = _master("email")
+    resolve_address = _master("address")
+    resolve_updated_at = _master("updated_at")
 
     @staticmethod
-    def resolve_other_names(obj: Any) -> list[Any]:
-        return list(obj.other_names.all())
+    def resolve_other_names(obj: Any) -> list[Any] | None:
+        return list(obj.other_names.all()) if shared(obj, Category.MASTER) else None
 
     @staticmethod
-    def resolve_languages(obj: Any) -> list[Any]:
-        return list(obj.languages.all())
+    def resolve_languages(obj: Any) -> list[Any] | None:
+        return list(obj.languages.all()) if shared(obj, Category.MASTER) else None
 
 
 class PersonDetailOut(PersonOut):
     cases: list[PersonCaseRef] = Field(description="the person's cases you may see")
+    shared_categories: dict[str, str] = Field(
+        description="category → basis (lead_organisation, consent, agreement, break_glass) "
+        "of what is shared with you of this person, over all your cases of theirs"
+    )
 
     resolve_cases = staticmethod(_visible_cases)
+    resolve_shared_categories = staticmethod(_shared_map)
 
 
 class Page(Schema):
@@ -330,6 +386,8 @@ class BenefitCorrectionIn(InputSchema):
 
 
 class CaseOut(Schema):
+    """The case header: identifies the case for everybody who may see it."""
+
     id: int
     person: PersonRef
     lead_organisation: OrganisationRef
@@ -341,13 +399,30 @@ class CaseOut(Schema):
     closing_note: str
     updated_at: dt.datetime
 
+    @staticmethod
+    def resolve_person(obj: Any) -> dict[str, Any]:
+        person = obj.person
+        return {
+            "id": person.pk,
+            "family_name": person.family_name,
+            "given_names": person.given_names,
+            "birth_date": person.birth_date if shared(obj, Category.MASTER) else None,
+        }
+
 
 class CaseListItem(CaseOut):
-    current_status: str | None = Field(description="current residence status code")
+    current_status: str | None = Field(
+        description="current residence status code; " + NOT_SHARED.format("residence")
+    )
+    shared_categories: list[str] = Field(description="categories of the case shared with you")
 
     @staticmethod
     def resolve_current_status(obj: Any) -> str | None:
+        if not shared(obj, Category.RESIDENCE):
+            return None
         return getattr(obj, "current_status", None)
+
+    resolve_shared_categories = staticmethod(_shared_list)
 
 
 class CasePage(Page):
@@ -424,16 +499,13 @@ class PlanVersionOut(Schema):
 
 
 class PlanOut(Schema):
-    goals: list[GoalOut]
-    versions: list[PlanVersionOut] = Field(description="agreed versions, newest first")
-
-    @staticmethod
-    def resolve_goals(obj: Any) -> list[Any]:
-        return list(obj.goals.all()) if obj.pk else []
-
-    @staticmethod
-    def resolve_versions(obj: Any) -> list[Any]:
-        return list(obj.versions.all()) if obj.pk else []
+    goals: list[GoalOut] = Field(
+        description="goals (with their steps) whose life domain's category is shared with you"
+    )
+    versions: list[PlanVersionOut] | None = Field(
+        description="agreed versions, newest first; null unless your organisation leads the "
+        "case (a version holds the whole plan)"
+    )
 
 
 class GoalIn(InputSchema):
@@ -581,6 +653,9 @@ class AssessmentItemOut(Schema):
 
 
 class AssessmentOut(Schema):
+    """An assessment with the strengths and needs whose life domain's category is shared
+    with you; the summary is plan data (empty unless `plan` is shared)."""
+
     id: int
     assessed_on: dt.date
     assessed_by: UserRef
@@ -589,43 +664,111 @@ class AssessmentOut(Schema):
 
     @staticmethod
     def resolve_items(obj: Any) -> list[Any]:
-        return list(obj.items.all())
+        # Set by casework.selectors.case_detail: only the items of shared categories.
+        return list(getattr(obj, "shown_items", []))
+
+
+class HouseholdMemberOut(Schema):
+    """Another member of the person's household whom you may see."""
+
+    id: int
+    family_name: str
+    given_names: str
+    household_role: str
+    case_id: int | None = Field(description="a case of theirs you may see")
+
+    @staticmethod
+    def resolve_case_id(obj: Any) -> int | None:
+        return getattr(obj, "visible_case_id", None)
+
+
+def _section(category: str, description: str) -> Any:
+    return Field(description=f"{description}; " + NOT_SHARED.format(category))
 
 
 class CaseDetailOut(Schema):
-    """The case file as the case page shows it, within the caller's scope."""
+    """The case file as the case page shows it: what is shared with you, category by
+    category (DESIGN §5). A section whose category is not shared is null."""
 
     case: CaseOut
-    basis: str = Field(description="lead_organisation or case_team")
+    basis: str = Field(
+        description="the strongest basis on which you see the case: lead_organisation, "
+        "break_glass, consent or agreement"
+    )
+    shared_categories: dict[str, str] = Field(
+        description="category → basis of each category shared with you"
+    )
     can_edit: bool
     can_contribute: bool
     person: PersonOut
-    residence: list[ResidenceOut]
-    benefits: list[BenefitOut]
-    team: list[TeamMemberOut]
+    residence: list[ResidenceOut] | None = _section("residence", "residence status timeline")
+    benefits: list[BenefitOut] | None = _section("benefits", "benefit timeline")
+    team: list[TeamMemberOut] | None = _section("master", "active case team")
+    household: list[HouseholdMemberOut] | None = _section("family", "household members")
     plan: PlanOut
-    appointments: list[AppointmentOut]
-    notes: list[NoteOut]
-    followups: list[FollowUpOut] = Field(description="follow-ups of your organisation")
-    documents: list[DocumentOut]
-    intakes: list[IntakeOut]
-    assessments: list[AssessmentOut]
+    appointments: list[AppointmentOut] | None = _section("plan", "appointments")
+    notes: list[NoteOut] | None = _section(
+        "notes", "notes you may see (sensitive ones only with health)"
+    )
+    followups: list[FollowUpOut] | None = _section("plan", "follow-ups of your organisation")
+    documents: list[DocumentOut] | None = _section("documents", "documents (metadata)")
+    intakes: list[IntakeOut] | None = _section("education", "intakes")
+    assessments: list[AssessmentOut] = Field(
+        description="assessments with the items of shared life domains"
+    )
 
     @staticmethod
-    def resolve_residence(obj: Any) -> list[Any]:
+    def resolve_shared_categories(obj: Any) -> dict[str, str]:
+        return dict(sorted(obj.access.categories.items()))
+
+    @staticmethod
+    def resolve_residence(obj: Any) -> list[Any] | None:
+        if not obj.access.allows(Category.RESIDENCE):
+            return None
         return _chronological(obj.residence.current + obj.residence.history)
 
     @staticmethod
-    def resolve_benefits(obj: Any) -> list[Any]:
+    def resolve_benefits(obj: Any) -> list[Any] | None:
+        if not obj.access.allows(Category.BENEFITS):
+            return None
         return _chronological(obj.benefits.current + obj.benefits.history)
 
     @staticmethod
-    def resolve_intakes(obj: Any) -> list[Any]:
-        return list(obj.case.intakes.all())
+    def resolve_team(obj: Any) -> list[Any] | None:
+        return obj.team if obj.access.allows(Category.MASTER) else None
+
+    @staticmethod
+    def resolve_household(obj: Any) -> list[Any] | None:
+        return obj.household if obj.access.allows(Category.FAMILY) else None
+
+    @staticmethod
+    def resolve_plan(obj: Any) -> dict[str, Any]:
+        versions = list(obj.plan.versions.all()) if obj.plan.pk and obj.access.is_lead else None
+        return {"goals": obj.goals, "versions": versions}
+
+    @staticmethod
+    def resolve_appointments(obj: Any) -> list[Any] | None:
+        return obj.appointments if obj.access.allows(Category.PLAN) else None
+
+    @staticmethod
+    def resolve_notes(obj: Any) -> list[Any] | None:
+        return obj.notes if obj.access.allows(Category.NOTES) else None
+
+    @staticmethod
+    def resolve_followups(obj: Any) -> list[Any] | None:
+        return obj.followups if obj.access.allows(Category.PLAN) else None
+
+    @staticmethod
+    def resolve_documents(obj: Any) -> list[Any] | None:
+        return obj.documents if obj.access.allows(Category.DOCUMENTS) else None
+
+    @staticmethod
+    def resolve_intakes(obj: Any) -> list[Any] | None:
+        return obj.intakes if obj.access.allows(Category.EDUCATION) else None
 
     @staticmethod
     def resolve_assessments(obj: Any) -> list[Any]:
-        return list(obj.case.assessments.all())
+        return list(obj.assessments)
 
 
 def _chronological(entries: list[Any]) -> list[Any]:

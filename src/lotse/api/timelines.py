@@ -35,7 +35,7 @@ router = Router(tags=["timelines"])
 @router.get("/{person_id}/residence-statuses", response={200: list[ResidenceOut], **ERRORS})
 def residence_list(request: HttpRequest, person_id: int) -> Any:
     """All residence status entries of the person, oldest first, corrected ones
-    included. Logged as "list" (category residence)."""
+    included. 403 unless the category residence is shared with you. Logged as "list"."""
     return selectors.timeline_list(
         actor=acting(request, Perm.CASE_VIEW), person_id=person_id, kind="residence"
     )
@@ -79,7 +79,7 @@ def residence_correct(
 @router.get("/{person_id}/benefits", response={200: list[BenefitOut], **ERRORS})
 def benefit_list(request: HttpRequest, person_id: int) -> Any:
     """All benefit periods (Rechtskreis) of the person, oldest first, corrected ones
-    included. Logged as "list" (category benefits)."""
+    included. 403 unless the category benefits is shared with you. Logged as "list"."""
     return selectors.timeline_list(
         actor=acting(request, Perm.CASE_VIEW), person_id=person_id, kind="benefit"
     )

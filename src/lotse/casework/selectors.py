@@ -148,16 +148,17 @@ def log_rows(
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for case in rows:
         access = accesses[case.pk]
-        shown = {Category.MASTER: access.basis()}
+        shown: dict[str, str] = {Category.MASTER.value: access.basis()}
         shown.update(access.by_basis_map(categories))
-        for basis, cats in _invert(shown).items():
-            groups.setdefault((basis, tuple(sorted(cats))), []).append(case.person_id)
-    for (basis, cats), person_ids in groups.items():
+        for basis, shown_categories in _invert(shown).items():
+            key = (basis, tuple(sorted(shown_categories)))
+            groups.setdefault(key, []).append(case.person_id)
+    for (basis, logged), person_ids in groups.items():
         access_log_record(
             actor=actor,
             action=AccessAction.LIST,
             person_ids=person_ids,
-            categories=cats,
+            categories=logged,
             basis=basis,
             object_type=object_type,
         )

@@ -511,12 +511,8 @@ def plan_step_add(*, actor: Membership, goal: PlanGoal, **values: Any) -> PlanSt
 def plan_step_status_set(*, actor: Membership, step: PlanStep, status: str) -> PlanStep:
     """Team members responsible for a step may report its progress; the lead may always."""
     case = step.goal.plan.case
-    basis = require_case(
-        actor,
-        case,
-        Perm.CASE_CONTRIBUTE,
-        LIFE_DOMAIN_CATEGORY.get(step.goal.life_domain, Category.PLAN),
-    )
+    category = LIFE_DOMAIN_CATEGORY.get(step.goal.life_domain, Category.PLAN)
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, category)
     if (
         basis != Basis.LEAD_ORGANISATION
         and step.responsible_organisation_id != actor.organisation_id
@@ -526,7 +522,7 @@ def plan_step_status_set(*, actor: Membership, step: PlanStep, status: str) -> P
     step.full_clean()
     step.save(update_fields=["status"])
     _touch(case)
-    _log(actor, case, basis, AccessAction.UPDATE, "plan", step)
+    _log(actor, case, basis, AccessAction.UPDATE, "plan", step, [category])
     return step
 
 
@@ -637,9 +633,10 @@ def note_create(
     visibility: str = NoteVisibility.ORGANISATION,
     is_sensitive: bool = False,
 ) -> Note:
-    basis = require_case(
-        actor, case, Perm.CASE_CONTRIBUTE, Category.HEALTH if is_sensitive else Category.NOTES
-    )
+    basis = require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.NOTES)
+    if is_sensitive:
+        # A note on a special category needs health shared as well (reading needs both).
+        require_case(actor, case, Perm.CASE_CONTRIBUTE, Category.HEALTH)
     note = Note(
         case=case,
         author=actor.user,

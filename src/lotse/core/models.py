@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -150,10 +151,58 @@ class AccessAction(models.TextChoices):
     DOWNLOAD = "download", _("download")
 
 
+GENESIS_HASH = "0" * 64
+# object_type of the log entry that records a redaction; its object_id is the
+# redaction digest of the entries it blanked (see `redaction_digest`).
+REDACTION_OBJECT_TYPE = "access_log_redaction"
+_REDACTION_PREFIX = b"redacted:"
+
+
+def _canonical_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def access_log_payload_digest(
+    *, person_id: int | None, categories: list[str], object_type: str, object_id: str
+) -> str:
+    """sha256 of the personal part of an entry; kept when the part itself is redacted."""
+    payload = _canonical_json(
+        {
+            "person": person_id,
+            "categories": sorted(categories),
+            "object_type": object_type,
+            "object_id": object_id,
+        }
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def access_log_chain_hash(prev_hash: str, metadata_json: str, payload_digest: str) -> str:
+    """hash = sha256(prev_hash | metadata | payload digest)."""
+    return hashlib.sha256(f"{prev_hash}|{metadata_json}|{payload_digest}".encode()).hexdigest()
+
+
+def redaction_hasher() -> Any:
+    """Incremental redaction digest: feed the blanked entries' seqs in ascending order."""
+    return hashlib.sha256(_REDACTION_PREFIX)
+
+
+def redaction_hasher_add(hasher: Any, seq: int) -> None:
+    hasher.update(f"{seq},".encode())
+
+
+def redaction_digest(seqs: list[int]) -> str:
+    """What a redaction entry stores as object_id: commits to the set of blanked entries."""
+    hasher = redaction_hasher()
+    for seq in sorted(seqs):
+        redaction_hasher_add(hasher, seq)
+    return str(hasher.hexdigest()[:40])
+
+
 class AccessLogHead(models.Model):
     """A single row that serialises appends to the hash chain (locked per append)."""
 
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     count = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
@@ -164,12 +213,40 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
+class AccessLogQuerySet(models.QuerySet["AccessLogEntry"]):
+    """Bulk updates and deletes are refused; the one permitted change is `_redact`,
+    used only by `core.services.access_log_redact_person`."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("access log entries cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("access log entries cannot be deleted")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AppendOnlyError("access log entries cannot be changed")
+
+    def _redact(self, *, redacted_at: dt.datetime, redacted_by_seq: int) -> int:
+        return super().update(
+            person_id=None,
+            categories=[],
+            object_type="",
+            object_id="",
+            redacted_at=redacted_at,
+            redacted_by_seq=redacted_by_seq,
+        )
+
+
 class AccessLogEntry(models.Model):
     """Who read or changed which person's which data, when, on which basis.
 
-    Append-only: entries cannot be changed or deleted through the ORM, and each
-    entry's hash covers its content and the previous hash, so a changed or
-    removed row breaks the chain (`core.services.access_log_verify`).
+    Append-only: entries cannot be changed or deleted through the ORM. The entry
+    splits into metadata (seq, time, user, organisation, role, action, basis,
+    purpose, channel, request id), which stays forever, and the personal payload
+    (person, categories, object), which retention may blank. The payload is
+    covered by `payload_digest`; each entry's hash covers the previous hash, the
+    metadata and the payload digest, so a changed or removed row breaks the chain
+    (`core.services.access_log_verify`) while a redacted one does not.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -190,8 +267,15 @@ class AccessLogEntry(models.Model):
     object_id = models.CharField(max_length=40, blank=True)
     channel = models.CharField(max_length=10, default="web")  # web, api, cli
     request_id = models.CharField(max_length=36, blank=True)
+    payload_digest = models.CharField(max_length=64)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Set when retention blanked the payload; `redacted_by_seq` is the entry that
+    # recorded the redaction (its object_id commits to all entries it blanked).
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    redacted_by_seq = models.BigIntegerField(null=True, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]
@@ -209,27 +293,79 @@ class AccessLogEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("access log entries cannot be deleted")
 
-    def payload(self) -> str:
-        return json.dumps(
+    @property
+    def is_redacted(self) -> bool:
+        return self.redacted_at is not None
+
+    def metadata(self) -> str:
+        """Canonical JSON of what stays after redaction."""
+        return _canonical_json(
             {
                 "seq": self.seq,
-                "at": self.at.isoformat(),
+                "at": self.at.astimezone(dt.UTC).isoformat(),
                 "user": self.user_id,
                 "organisation": self.organisation_id,
                 "role": self.role,
-                "person": self.person_id,
                 "action": self.action,
-                "categories": sorted(self.categories),
                 "basis": self.basis,
                 "purpose": self.purpose,
-                "object_type": self.object_type,
-                "object_id": self.object_id,
                 "channel": self.channel,
                 "request_id": self.request_id,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
+            }
+        )
+
+    def compute_payload_digest(self) -> str:
+        return access_log_payload_digest(
+            person_id=self.person_id,
+            categories=list(self.categories),
+            object_type=self.object_type,
+            object_id=self.object_id,
         )
 
     def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.payload()).encode()).hexdigest()
+        return access_log_chain_hash(self.prev_hash, self.metadata(), self.payload_digest)
+
+    def payload_is_blank(self) -> bool:
+        return (
+            self.person_id is None
+            and self.categories == []
+            and self.object_type == ""
+            and self.object_id == ""
+        )
+
+
+class RetentionPolicy(models.TextChoices):
+    CLOSED_CASES = "closed_cases", _("closed cases: person anonymised")
+    CLOSED_CASE_DOCUMENTS = "closed_case_documents", _("documents of closed cases deleted")
+
+
+class DeletionRecord(models.Model):
+    """What retention removed for one person under one policy in one run.
+
+    Holds no personal data: a plain person id (like the access log), the policy
+    and its period, and counts per record type. Never changed or deleted."""
+
+    performed_at = models.DateTimeField(_("performed at"), db_index=True)
+    as_of = models.DateField(_("as of"))
+    person_id = models.BigIntegerField(_("person id"), db_index=True)
+    policy = models.CharField(_("policy"), max_length=40, choices=RetentionPolicy.choices)
+    period_days = models.PositiveIntegerField(_("retention period (days)"))
+    counts = models.JSONField(_("records per type"), default=dict)
+    run_by = models.CharField(_("run by"), max_length=150)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+
+    class Meta:
+        ordering = ["-performed_at", "-pk"]
+        verbose_name = _("deletion record")
+        verbose_name_plural = _("deletion records")
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.policy} person={self.person_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("deletion records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("deletion records cannot be deleted")

@@ -6,3 +6,8 @@ class PrivacyConfig(AppConfig):
     name = "lotse.privacy"
     label = "privacy"
     verbose_name = _("Privacy")
+
+    def ready(self) -> None:
+        from .auditing import register
+
+        register()

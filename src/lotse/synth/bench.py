@@ -177,15 +177,106 @@ def run(*, requests: int, seed: int = 1, warmup: int = 5, out: Callable[[str, st
             timings["case_page"].samples.append(get(detail(pk)))
         with CaptureQueriesContext(connection) as queries:
             get(detail(pool[0]))
+        # Count now: the next request clears the connection's query log.
+        page_queries = len(queries.captured_queries)
     finally:
         settings.DEBUG = debug
         settings.ALLOWED_HOSTS = allowed
 
+    privacy = _privacy_figures(membership, picks, warmup=warmup)
     for key in ("case_list", "case_search", "case_page", "trivial"):
         out(f"{key}_p50_ms", f"{timings[key].p50:.2f}")
         out(f"{key}_p95_ms", f"{timings[key].p95:.2f}")
     trivial = timings["trivial"].p50
     for key in ("case_list", "case_search", "case_page"):
         out(f"ratio_{key}_trivial", f"{timings[key].p50 / trivial:.1f}")
-    out("case_page_queries", str(len(queries.captured_queries)))
+    out("case_page_queries", str(page_queries))
     out("case_page_mean_ms", f"{statistics.fmean(timings['case_page'].samples):.2f}")
+    for figure, value in privacy:
+        out(figure, value)
+
+
+def _client_for(membership: Membership) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(membership.user)
+    session = client.session
+    session[SESSION_KEY] = membership.pk
+    session.save()
+    return client
+
+
+def _privacy_figures(
+    membership: Membership, picks: list[int], *, warmup: int
+) -> list[tuple[str, str]]:
+    """Cost of the access decision and of access logging on the case page (issue #3):
+    the page with and without writing the access log, interleaved; the decision alone;
+    and a partner's case page, where consent decides category by category."""
+    from unittest import mock
+
+    from lotse.privacy.access import case_access, visible_cases
+
+    debug, allowed = settings.DEBUG, settings.ALLOWED_HOSTS
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [*allowed, "testserver"]
+    figures: list[tuple[str, str]] = []
+    try:
+        client = _client_for(membership)
+
+        def timed(c: Client, url: str) -> float:
+            start = time.perf_counter()
+            response = c.get(url)
+            elapsed = (time.perf_counter() - start) * 1000
+            if response.status_code != 200:
+                raise BenchError(f"GET {url} answered {response.status_code}")
+            return elapsed
+
+        urls = [reverse("casework:detail", args=[pk]) for pk in picks]
+        logged, unlogged = Timing(), Timing()
+        # The measurement only: a page that skips the log must never exist in production.
+        no_log = mock.patch("lotse.casework.selectors.access_log_record", lambda **kw: 0)
+        for url in urls[:warmup]:
+            timed(client, url)
+        for url in urls:
+            logged.samples.append(timed(client, url))
+            with no_log:
+                unlogged.samples.append(timed(client, url))
+        figures += [
+            ("case_page_logged_p95_ms", f"{logged.p95:.2f}"),
+            ("case_page_unlogged_p95_ms", f"{unlogged.p95:.2f}"),
+            ("logging_overhead_p95_pct", f"{(logged.p95 / unlogged.p95 - 1) * 100:.1f}"),
+            ("logging_within_20_pct", "yes" if logged.p95 <= unlogged.p95 * 1.2 else "no"),
+        ]
+        cases = list(Case.objects.filter(pk__in=picks))
+        decision = Timing()
+        for case in cases:
+            start = time.perf_counter()
+            case_access(membership, case)
+            decision.samples.append((time.perf_counter() - start) * 1000)
+        figures.append(("access_decision_p50_ms", f"{decision.p50:.3f}"))
+
+        partner = (
+            Membership.objects.filter(role="partner_staff", is_active=True)
+            .select_related("user", "organisation")
+            .order_by("pk")
+        )
+        for member in partner:
+            shared = list(
+                visible_cases(member)
+                .exclude(lead_organisation_id=member.organisation_id)
+                .values_list("pk", flat=True)[:50]
+            )
+            if len(shared) >= 10:
+                partner_client = _client_for(member)
+                page = Timing()
+                for pk in (shared * (len(urls) // len(shared) + 1))[: len(urls)]:
+                    page.samples.append(
+                        timed(partner_client, reverse("casework:detail", args=[pk]))
+                    )
+                figures += [
+                    ("partner_case_page_p50_ms", f"{page.p50:.2f}"),
+                    ("partner_case_page_p95_ms", f"{page.p95:.2f}"),
+                ]
+                break
+    finally:
+        settings.DEBUG, settings.ALLOWED_HOSTS = debug, allowed
+    return figures

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "auditlog",
     "django.forms",
     "django_countries",
     "ninja",
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lotse.privacy.auditing.AuditlogMiddleware",  # auditlog's, actor read lazily
     "lotse.core.middleware.ActingMembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -163,6 +165,27 @@ COUNTRIES_OVERRIDE = {
     "XS": _("stateless"),
     "XU": _("unresolved nationality"),
 }
+
+# Retention (DESIGN §5.7, docs/privacy.md): periods in days per record type.
+# "closed_cases": a person is anonymised once ALL their cases have been closed for
+# longer than this; "closed_case_documents": documents of a case are deleted once
+# the case has been closed for longer than this (default: the same period).
+_CLOSED_CASE_DAYS = os.environ.get("LOTSE_RETENTION_CLOSED_CASE_DAYS", "1095")
+LOTSE_RETENTION = {
+    "closed_cases": int(_CLOSED_CASE_DAYS),
+    "closed_case_documents": int(
+        os.environ.get("LOTSE_RETENTION_CLOSED_CASE_DOCUMENT_DAYS", _CLOSED_CASE_DAYS)
+    ),
+}
+
+# Field-level change history (django-auditlog; models and fields in privacy/auditing.py).
+# No IP addresses of staff; the correlation id is the access log's request id.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
+AUDITLOG_CID_GETTER = "lotse.privacy.auditing.correlation_id"
+
+# Keys for free text encrypted at rest (privacy/crypto.py): comma-separated Fernet keys,
+# the first encrypts, all decrypt. Separate from SECRET_KEY. Production requires them.
+LOTSE_FIELD_KEYS = env_list("LOTSE_FIELD_KEYS")
 
 LOTSE_DEMO_PASSWORD = os.environ.get("LOTSE_DEMO_PASSWORD", "lotse-demo")
 LOTSE_PAGE_SIZE = 25
