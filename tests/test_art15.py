@@ -316,6 +316,7 @@ def test_cases_of_other_organisations_stay_out(world, as_member):
     """The report answers for the requesting organisation: another organisation's case
     of the same person (not shared with it) and that case's notes stay out."""
     from lotse.casework import services
+
     from .factories import CaseFactory
 
     second = CaseFactory(

@@ -39,12 +39,24 @@ CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAF
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CASE_MANAGER: frozenset(
-        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN,
-         Perm.BREAK_GLASS}
+        {
+            Perm.CASE_VIEW,
+            Perm.CASE_CREATE,
+            Perm.CASE_EDIT,
+            Perm.CASE_CONTRIBUTE,
+            Perm.API_TOKEN,
+            Perm.BREAK_GLASS,
+        }
     ),
     Role.TEAM_LEAD: frozenset(
-        {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN,
-         Perm.BREAK_GLASS}
+        {
+            Perm.CASE_VIEW,
+            Perm.CASE_CREATE,
+            Perm.CASE_EDIT,
+            Perm.CASE_CONTRIBUTE,
+            Perm.API_TOKEN,
+            Perm.BREAK_GLASS,
+        }
     ),
     Role.PARTNER_STAFF: frozenset(
         {Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN, Perm.BREAK_GLASS}
