@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from lotse.casework.codes import LifeDomain
 from lotse.casework.models import (
@@ -1050,7 +1050,7 @@ def _plan(data: _Data) -> list[Table]:
                 CASE_COL,
                 ("starts_at", gettext_lazy("date and time"), DATETIME),
                 ("organisation", gettext_lazy("organisation")),
-                ("purpose", gettext_lazy("purpose")),
+                ("purpose", pgettext_lazy("data processing", "purpose")),
                 ("location", gettext_lazy("location")),
                 ("status", gettext_lazy("status")),
                 ("outcome", gettext_lazy("outcome")),
@@ -1132,7 +1132,7 @@ def _category_sections(data: _Data) -> list[Section]:
 def _consent_status(consent: Consent, now: dt.datetime) -> str:
     today = timezone.localdate(now)
     if consent.withdrawn_at is not None and consent.withdrawn_at <= now:
-        return _("withdrawn")
+        return pgettext("consent", "withdrawn")
     if consent.valid_until is not None and consent.valid_until < today:
         return _("expired")
     if consent.signed_on > today:
@@ -1142,7 +1142,7 @@ def _consent_status(consent: Consent, now: dt.datetime) -> str:
 
 _CONSENT_COLUMNS = _cols(
     ("id", gettext_lazy("consent no.")),
-    ("purpose", gettext_lazy("purpose")),
+    ("purpose", pgettext_lazy("data processing", "purpose")),
     ("categories", gettext_lazy("data categories"), CATEGORIES),
     ("receiving_organisations", gettext_lazy("receiving organisations")),
     ("named_staff", gettext_lazy("only these staff members")),
@@ -1408,7 +1408,7 @@ def _accesses(data: _Data) -> Table:
             ("action", gettext_lazy("action")),
             ("categories", gettext_lazy("data categories"), CATEGORIES),
             ("basis", gettext_lazy("basis")),
-            ("purpose", gettext_lazy("purpose")),
+            ("purpose", pgettext_lazy("data processing", "purpose")),
             ("channel", gettext_lazy("channel")),
             ("object", gettext_lazy("record")),
             ("redacted", gettext_lazy("details removed (retention)"), BOOL),

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lotse.core.forms import Form, ModelForm
 from lotse.core.models import Organisation, OrganisationType, User
@@ -25,7 +26,9 @@ FORM_LANGUAGES = [
 
 class ConsentForm(Form):
     purpose = forms.ChoiceField(
-        label=_("Purpose"), choices=Purpose.choices, initial=Purpose.CASEWORK
+        label=pgettext_lazy("data processing", "Purpose"),
+        choices=Purpose.choices,
+        initial=Purpose.CASEWORK,
     )
     categories = forms.MultipleChoiceField(
         label=_("Data categories"),

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lotse.casework.models import Case, Document
 from lotse.core.models import Organisation, OrganisationType
@@ -22,7 +23,9 @@ class Consent(models.Model):
     (`valid_until`) ends it too. The history of consents stays visible."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
-    purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
+    purpose = models.CharField(
+        pgettext_lazy("data processing", "purpose"), max_length=30, choices=Purpose.choices
+    )
     categories = models.JSONField(_("data categories"), default=list)
     receiving_organisations = models.ManyToManyField(
         Organisation, verbose_name=_("receiving organisations"), related_name="received_consents"
