@@ -17,13 +17,14 @@ from django.utils import timezone
 from lotse.casework import services as cw
 from lotse.casework.models import Note
 from lotse.core.models import AccessLogEntry, DeletionRecord
-from lotse.people.services import benefit_period_add, person_update, residence_status_add
+from lotse.people.services import person_update
 from lotse.privacy.art15 import OBJECT_TYPE
 from lotse.privacy.categories import Category
 from lotse.privacy.models import BreakGlassAccess, Consent, SharingAgreement
 
 from .conftest import login
 from .factories import ConsentFactory
+from .history import grow_case_history
 
 # Notes are created through the ORM here: the report reads them, how they are written
 # is tested elsewhere.
@@ -41,48 +42,10 @@ def _note(world, text: str, *, sensitive: bool = False, visibility: str = "case_
 
 
 def _grow(world, n: int, start: int = 0) -> None:
-    """n more notes, appointments, follow-ups, assessments, goals, steps and periods."""
-    actor, case = world.case_manager, world.case
+    """The shared history helper, plus sensitive notes (which go under health)."""
+    grow_case_history(world, n, start)
     for i in range(start, start + n):
-        _note(world, f"Vermerk {i}", sensitive=bool(i % 2))
-        cw.appointment_create(
-            actor=actor,
-            case=case,
-            purpose=f"Termin {i}",
-            starts_at=timezone.now() + dt.timedelta(days=i + 1),
-        )
-        cw.followup_create(
-            actor=actor,
-            case=case,
-            title=f"WV {i}",
-            due_on=timezone.localdate() + dt.timedelta(days=i),
-        )
-        cw.assessment_create(
-            actor=actor,
-            case=case,
-            assessed_on=timezone.localdate(),
-            items=[{"life_domain": "work", "kind": "strength", "description": f"S {i}"}],
-        )
-        goal = cw.plan_goal_add(actor=actor, case=case, life_domain="work", title=f"Z{i}")
-        cw.plan_step_add(
-            actor=actor,
-            goal=goal,
-            title=f"S{i}",
-            responsible_organisation=world.partner,
-            responsible_user=world.partner_staff.user,
-        )
-        residence_status_add(
-            actor=actor,
-            person=case.person,
-            status="ae_25a" if i % 2 else "duldung",
-            valid_from=dt.date(2024, 1, 1) + dt.timedelta(days=30 * i),
-        )
-        benefit_period_add(
-            actor=actor,
-            person=case.person,
-            regime="sgb2" if i % 2 else "asylblg_3",
-            valid_from=dt.date(2024, 1, 1) + dt.timedelta(days=30 * i),
-        )
+        _note(world, f"Sensibler Vermerk {i}", sensitive=True)
 
 
 ALL = [c.value for c in Category]
