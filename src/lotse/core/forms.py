@@ -25,12 +25,13 @@ class LotseFormRenderer(TemplatesSetting):
     field_template_name = "lotse/field.html"
 
 
+# Most specific first: CheckboxSelectMultiple is a subclass of RadioSelect.
 _INPUT_CLASS = {
-    forms.CheckboxInput: "kern-form-check__checkbox",
-    forms.Select: "kern-form-input__select",
-    forms.SelectMultiple: "kern-form-input__select",
-    forms.RadioSelect: "kern-form-check__radio",
     forms.CheckboxSelectMultiple: "kern-form-check__checkbox",
+    forms.RadioSelect: "kern-form-check__radio",
+    forms.CheckboxInput: "kern-form-check__checkbox",
+    forms.SelectMultiple: "kern-form-input__select",
+    forms.Select: "kern-form-input__select",
 }
 
 
