@@ -23,6 +23,17 @@ from lotse.core.models import (
 )
 from lotse.core.services import access_log_record, access_log_redact_person, access_log_verify
 
+
+@pytest.fixture(autouse=True)
+def _english_cli_messages():
+    """The command output is asserted in English (the source language); the German
+    translation of the same messages is checked by tests/test_i18n.py."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 TABLE = AccessLogEntry._meta.db_table
 
 

@@ -23,6 +23,17 @@ from lotse.privacy import crypto
 from lotse.privacy.crypto import PREFIX, FieldDecryptionError
 from lotse.synth import pools
 
+
+@pytest.fixture(autouse=True)
+def _english_cli_messages():
+    """The command output is asserted in English (the source language); the German
+    translation of the same messages is checked by tests/test_i18n.py."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 pytestmark = pytest.mark.django_db
 HEALTH = "Berichtet von Schlafstörungen; Anbindung an das PSZ besprochen."
 NEW, OLD, STRANGER = (Fernet.generate_key().decode() for _ in range(3))

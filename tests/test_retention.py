@@ -49,6 +49,17 @@ from lotse.privacy.retention import (
 
 from .factories import MembershipFactory, OrganisationFactory
 
+
+@pytest.fixture(autouse=True)
+def _english_cli_messages():
+    """The command output is asserted in English (the source language); the German
+    translation of the same messages is checked by tests/test_i18n.py."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 DAYS = 1095  # the default: three years
 T0 = dt.date(2026, 3, 2)  # when the cases are worked on and the first ones close
