@@ -316,3 +316,25 @@ def test_agreement_from_anyone_shows_the_case_in_lists(world):
     )
     assert case_access(world.partner_staff, world.case).categories == {"work": Basis.AGREEMENT}
     assert list(visible_cases(world.partner_staff)) == [world.case]
+
+
+def test_duplicate_check_and_household_search_need_master_data(world, as_member):
+    """A case manager of the partner organisation (registering persons of their own)
+    must not learn a birth date or spelling through these searches when master data
+    of the team case is not shared with them."""
+    from lotse.core.models import Membership
+    from lotse.people.selectors import person_duplicate_candidates
+
+    cm_partner = Membership.objects.create(
+        user=world.partner_staff.user, organisation=world.partner, role="case_manager"
+    )
+    person = world.case.person
+    kwargs = {
+        "family_name": person.family_name,
+        "given_names": person.given_names,
+        "birth_date": person.birth_date,
+    }
+    assert person_duplicate_candidates(actor=cm_partner, **kwargs)
+    world.consent.categories = ["work"]
+    world.consent.save()
+    assert person_duplicate_candidates(actor=cm_partner, **kwargs) == []

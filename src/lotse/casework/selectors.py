@@ -440,8 +440,10 @@ def household_candidates(*, actor: Membership, case: Case, q: str) -> list[Case]
     """Cases in scope whose person matches `q`, to link into a household (logged)."""
     if not fold(q):
         return []
+    # Linking needs the other person's master data (shown here) and family data.
     rows = list(
         cases_filtered(actor=actor, filters=CaseFilters(q=q, include_closed=True))
+        .filter(category_q(actor, Category.MASTER), category_q(actor, Category.FAMILY))
         .exclude(person_id=case.person_id)
         .select_related("person")
         .order_by("person__family_name", "person__given_names")[:20]

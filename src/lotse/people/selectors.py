@@ -9,7 +9,7 @@ from typing import Any
 
 from lotse.core.models import AccessAction, Membership
 from lotse.core.services import access_log_record
-from lotse.privacy.access import visible_persons
+from lotse.privacy.access import persons_with_category
 from lotse.privacy.categories import Category
 
 from .models import Person
@@ -41,11 +41,14 @@ def person_duplicate_candidates(
     birth_date: dt.date,
     other_names: Sequence[tuple[str, str]] = (),
 ) -> list[DuplicateCandidate]:
-    """Persons in the actor's scope with the same birth date and a similar name in any
-    spelling. Persons outside the scope are never offered: that would disclose them."""
+    """Persons whose master data the actor may read, with the same birth date and a
+    similar name in any spelling. Others are never offered: matching on a birth date or
+    another spelling the actor may not see would disclose it."""
     wanted = [f"{given_names} {family_name}"] + [f"{g} {f}" for f, g in other_names]
     candidates = (
-        visible_persons(actor).filter(birth_date=birth_date).prefetch_related("other_names")
+        persons_with_category(actor, Category.MASTER)
+        .filter(birth_date=birth_date)
+        .prefetch_related("other_names")
     )
     found: list[DuplicateCandidate] = []
     for person in candidates:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.formats import date_format
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from lotse.core.models import AccessAction, Membership
 from lotse.core.services import access_log_record
-from lotse.privacy.access import person_basis, require_person_edit
+from lotse.privacy.access import person_access, require_person_edit
 from lotse.privacy.categories import Category
 
 from .models import (
@@ -347,8 +347,11 @@ def household_link(
     """Put `person` into the household of `other` (creating it if needed). Both must be
     in the actor's scope; the person's master data is kept by the lead organisation."""
     basis = require_person_edit(actor, person.pk)
-    if person_basis(actor, other.pk) is None:
+    other_access = person_access(actor, other.pk)
+    if not other_access.visible:
         raise Http404
+    if not other_access.allows("family"):
+        raise PermissionDenied
     if other.pk == person.pk:
         raise ValidationError({"other": _("A person cannot be linked with themselves.")})
     person = Person.objects.select_for_update().get(pk=person.pk)

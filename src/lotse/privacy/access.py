@@ -462,6 +462,15 @@ def visible_persons(actor: Membership | None) -> QuerySet[Person]:
     return Person.objects.filter(Exists(visible_cases(actor).filter(person=OuterRef("pk"))))
 
 
+def persons_with_category(actor: Membership | None, category: str) -> QuerySet[Person]:
+    """Persons of which the actor may read `category` on at least one case."""
+    if not _may_see_cases(actor):
+        return Person.objects.none()
+    assert actor is not None
+    cases = Case.objects.filter(category_q(actor, category), person=OuterRef("pk"))
+    return Person.objects.filter(Exists(cases))
+
+
 # --- guards for views and services --------------------------------------------------------
 
 
