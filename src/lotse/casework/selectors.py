@@ -10,7 +10,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -103,10 +111,18 @@ def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySe
     if filters.status:
         qs = qs.filter(category_q(actor, Category.RESIDENCE), current_status=filters.status)
     if filters.organisation_id:
+        # The lead organisation is in the case header; the team is master data.
+        on_team = Exists(
+            CaseTeamMember.objects.filter(
+                case=OuterRef("pk"),
+                organisation_id=filters.organisation_id,
+                removed_at__isnull=True,
+            )
+        )
         qs = qs.filter(
             Q(lead_organisation_id=filters.organisation_id)
-            | Q(team__organisation_id=filters.organisation_id, team__removed_at__isnull=True)
-        ).distinct()
+            | (category_q(actor, Category.MASTER) & Q(on_team))
+        )
     if filters.manager_id:
         qs = qs.filter(case_manager_id=filters.manager_id)
     if filters.phase:
