@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "lotse.people",
     "lotse.casework",
     "lotse.privacy",
+    "lotse.eligibility",
     "lotse.api",
     "lotse.synth",
 ]

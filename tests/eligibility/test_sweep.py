@@ -1,0 +1,39 @@
+"""Every status code on dates across the law changes gives a well-formed answer."""
+
+import datetime as dt
+
+import pytest
+
+from lotse.eligibility import evaluate
+from lotse.eligibility.codes import CODES
+from lotse.eligibility.engine import COVERED
+from lotse.eligibility.model import RESULTS
+
+from .helpers import facts
+
+DATES = ["2019-08-20", "2019-08-21", "2022-12-31", "2024-02-26", "2024-02-27", "2026-01-01"]
+
+
+@pytest.mark.parametrize("status", sorted(CODES.statuses))
+def test_every_status_gives_a_wellformed_result(status):
+    f = facts(
+        (status, "2019-01-01", None),
+        birth="2000-06-01",
+        entry="2018-12-01",
+        asylum_application_date="2018-12-05",
+        reception_centre=False,
+        rejected_manifestly_unfounded=False,
+        work_ban_60a6=False,
+        sgb8_help_before_21=True,
+    )
+    for day in DATES:
+        res = evaluate(f, dt.date.fromisoformat(day))
+        assert [i.category for i in res.access] == list(COVERED)
+        assert res.benefit_regime is None or res.benefit_regime in CODES.regimes
+        for item in res.access:
+            assert item.result in RESULTS
+            if item.result != "unknown":
+                assert item.citation and item.explanation
+        dates = [u.date for u in res.upcoming]
+        assert dates == sorted(dates)
+        assert all(d > res.on for d in dates)
