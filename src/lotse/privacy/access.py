@@ -215,14 +215,6 @@ class CaseAccess:
     def visible(self) -> bool:
         return bool(self.categories)
 
-    def by_basis(self, categories: Iterable[str]) -> dict[str, list[str]]:
-        """The given categories that are allowed, grouped by basis (one log entry each)."""
-        groups: dict[str, list[str]] = {}
-        for category in categories:
-            if category in self.categories:
-                groups.setdefault(self.categories[category], []).append(category)
-        return groups
-
     def by_basis_map(self, categories: Iterable[str]) -> dict[str, str]:
         """The given categories that are allowed, with their basis."""
         return {c: self.categories[c] for c in categories if c in self.categories}
@@ -477,10 +469,6 @@ def persons_with_category(actor: Membership | None, category: str) -> QuerySet[P
 def case_basis(actor: Membership | None, case: Case) -> str | None:
     """The strongest basis on which the actor sees this case, or None."""
     return case_access(actor, case).basis() or None
-
-
-def is_lead(actor: Membership | None, case: Case) -> bool:
-    return actor is not None and case.lead_organisation_id == actor.organisation_id
 
 
 def person_basis(actor: Membership | None, person_id: int) -> str | None:

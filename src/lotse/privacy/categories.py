@@ -63,16 +63,3 @@ LIFE_DOMAIN_CATEGORY: dict[str, str] = {
     "family": Category.FAMILY,
     "participation": Category.PLAN,
 }
-
-# What the case page shows at once.
-CASE_PAGE_CATEGORIES = [
-    Category.MASTER,
-    Category.RESIDENCE,
-    Category.BENEFITS,
-    Category.EDUCATION,
-    Category.WORK,
-    Category.FAMILY,
-    Category.NOTES,
-    Category.DOCUMENTS,
-    Category.PLAN,
-]

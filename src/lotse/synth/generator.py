@@ -297,7 +297,7 @@ class Draw:
             return lo
         return lo + days(self.rng.randint(0, (hi - lo).days))
 
-    def moment(
+    def moment_until(
         self, day: dt.date, limit: dt.datetime, hours: tuple[int, int] = (8, 17)
     ) -> dt.datetime:
         value = at(day, self.rng.randint(*hours), self.pick((0, 10, 20, 30, 40, 50)))
@@ -361,10 +361,10 @@ class Segment:
     end: dt.date | None = None
 
 
-class Generator:
+class Generator(Draw):
     def __init__(self, config: Config) -> None:
+        super().__init__(random.Random(config.seed))
         self.config = config
-        self.rng = random.Random(config.seed)
         # Consents and emergency accesses draw from a stream of their own, so that adding
         # them left every other table of a seed as it was.
         self.draw = Draw(random.Random(f"privacy:{config.seed}"))
@@ -390,30 +390,9 @@ class Generator:
     def next_id(self, table: str) -> int:
         return next(self.counters[table])
 
-    def chance(self, p: float) -> bool:
-        return self.rng.random() < p
-
-    def pick(self, items: Sequence[Any]) -> Any:
-        return items[self.rng.randrange(len(items))]
-
-    def weighted(self, pairs: Sequence[tuple[Any, float]]) -> Any:
-        total = sum(w for _, w in pairs)
-        r = self.rng.random() * total
-        for item, w in pairs:
-            r -= w
-            if r < 0:
-                return item
-        return pairs[-1][0]
-
-    def day_between(self, lo: dt.date, hi: dt.date) -> dt.date:
-        if hi <= lo:
-            return lo
-        return lo + days(self.rng.randint(0, (hi - lo).days))
-
     def moment(self, day: dt.date, hours: tuple[int, int] = (8, 17)) -> dt.datetime:
         """A working-time moment on `day`, never later than the end of yesterday."""
-        value = at(day, self.rng.randint(*hours), self.pick((0, 10, 20, 30, 40, 50)))
-        return min(value, self.past_limit)
+        return self.moment_until(day, self.past_limit, hours)
 
     # --- reference data ----------------------------------------------------
 
@@ -1902,7 +1881,7 @@ class Generator:
             if n == len(chain) and state == "withdrawn":
                 day = d.day_between(signed, min(until or end, end))
                 row["withdrawn_at"] = max(
-                    row["recorded_at"], d.moment(day, self.past_limit, (8, 18))
+                    row["recorded_at"], d.moment_until(day, self.past_limit, (8, 18))
                 )
                 row["withdrawn_by_id"] = case.manager.user_id
                 row["withdrawal_note"] = d.pick(pools.WITHDRAWAL_NOTES)
@@ -1938,7 +1917,7 @@ class Generator:
             "document_id": None,
             "recorded_by_id": case.manager.user_id,
             "recorded_for_id": self.org_ids[case.lead],
-            "recorded_at": d.moment(signed, self.past_limit),
+            "recorded_at": d.moment_until(signed, self.past_limit),
             "withdrawn_at": None,
             "withdrawn_by_id": None,
             "withdrawal_note": "",
@@ -1965,7 +1944,7 @@ class Generator:
             return
         key = d.pick(sorted(pools.BREAK_GLASS_REASONS))
         staff = d.pick(self.partner_staff[key])
-        granted = d.moment(d.day_between(case.opened, hi), self.past_limit, (7, 21))
+        granted = d.moment_until(d.day_between(case.opened, hi), self.past_limit, (7, 21))
         rows["break_glass_access"].append(
             {
                 "id": self.next_id("break_glass_access"),
