@@ -113,6 +113,10 @@ TABLE: dict[str, Spec] = {
     ),
     # privacy
     "privacy:consents": Spec(**EDIT, args="case_pk"),
+    # eligibility: the facts are residence data (plus birth date, entry, nationality)
+    "eligibility:case": Spec(category="residence", args="case_pk"),
+    "eligibility:facts": Spec(**EDIT, args="case_pk"),
+    "eligibility:rules": Spec(perm=None, case=False),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("lotse.core.urls")),
     path("cases/", include("lotse.casework.urls")),
     path("privacy/", include("lotse.privacy.urls")),
+    path("eligibility/", include("lotse.eligibility.urls")),
 ]

@@ -11,26 +11,21 @@ matches, the category is ``unknown`` (not covered by the rule set).
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
+import hashlib
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from .codes import CODES, RULES_DIR
-from .model import RESULTS, AccessItem, Facts, Result, Upcoming
+from .codes import RULES_DIR, Codes, load_codes
+from .model import GERMAN_LEVELS, RESULTS, AccessItem, Facts, Result, Upcoming
 
 BENEFIT = "benefit_regime"
-COVERED = (
-    "beschaeftigung",
-    "integrationskurs",
-    "bab",
-    "bvb",
-    "sgb8_41",
-)
 
 # A compiled condition answers True/False, or the name of the missing fact.
 Check = Callable[["Ctx"], "bool | str"]
@@ -64,9 +59,31 @@ class Ctx:
         self.status = facts.status_history[self.index].status if self.index is not None else None
         b = facts.birth_date
         self.age = on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+        self._months: dict[dt.date, int] = {}
+        self._chains: dict[frozenset[str], dt.date | None] = {}
+
+    def months_since(self, start: dt.date) -> int:
+        """Whole calendar months from ``start`` to ``on`` (as :func:`add_months` counts)."""
+        n = self._months.get(start)
+        if n is None:
+            on = self.on
+            n = (on.year - start.year) * 12 + on.month - start.month
+            if start.day <= 28:  # no month-end clamping: compare the days
+                n -= on.day < start.day
+            elif add_months(start, n) > on:
+                n -= 1
+            self._months[start] = n
+        return n
 
     def chain_start(self, group: frozenset[str]) -> dt.date | None:
         """Start of the uninterrupted run of periods in ``group`` that includes ``on``."""
+        if group in self._chains:
+            return self._chains[group]
+        start = self._chain_start(group)
+        self._chains[group] = start
+        return start
+
+    def _chain_start(self, group: frozenset[str]) -> dt.date | None:
         if self.index is None:
             return None
         hist = self.facts.status_history
@@ -83,38 +100,47 @@ class Ctx:
         return hist[i].start
 
 
-def _reached(start: dt.date | None, months: int, on: dt.date, missing: str) -> bool | str:
-    if start is None:
-        return missing
-    return on >= add_months(start, months)
-
-
-def _statuses(values: Iterable[str]) -> frozenset[str]:
+def _statuses(values: Iterable[str], codes: Codes) -> frozenset[str]:
     out: set[str] = set()
     for v in values:
         if v.startswith("@"):
-            out |= CODES.groups[v[1:]]
-        elif v in CODES.statuses:
+            if v[1:] not in codes.groups:
+                raise ValueError(f"unknown status group {v!r}")
+            out |= codes.groups[v[1:]]
+        elif v in codes.statuses:
             out.add(v)
         else:
             raise ValueError(f"unknown status code or group {v!r}")
     return frozenset(out)
 
 
-def _compile_condition(key: str, value: Any) -> Check:
+def _flag_date(name: str) -> Callable[[Ctx], tuple[dt.date | None, str]]:
+    return lambda c: (c.facts.flags.get(name), f"flags.{name}")
+
+
+def _compile_condition(key: str, value: Any, codes: Codes) -> Check:
+    if key.startswith("not_"):  # negation; a missing fact stays missing
+        inner = _compile_condition(key[4:], value, codes)
+
+        def negated(c: Ctx) -> bool | str:
+            r = inner(c)
+            return r if isinstance(r, str) else not r
+
+        return negated
     if key == "status":
-        codes = _statuses(value)
-        return lambda c: "status_history" if c.status is None else c.status in codes
+        members = _statuses(value, codes)
+        return lambda c: "status_history" if c.status is None else c.status in members
     if key == "age_min":
         return lambda c: c.age >= value
     if key == "age_below":
         return lambda c: c.age < value
-    if key in ("entry_before", "application_after"):
+    if key in ("entry_before", "entry_from"):
+        limit, before = dt.date.fromisoformat(value), key == "entry_before"
+        return lambda c: (
+            "entry_date" if c.facts.entry_date is None else (c.facts.entry_date < limit) == before
+        )
+    if key == "application_after":
         limit = dt.date.fromisoformat(value)
-        if key == "entry_before":
-            return lambda c: (
-                "entry_date" if c.facts.entry_date is None else c.facts.entry_date < limit
-            )
 
         def after(c: Ctx) -> bool | str:
             d = c.facts.flags.get("asylum_application_date")
@@ -126,7 +152,7 @@ def _compile_condition(key: str, value: Any) -> Check:
         return lambda c: (
             "nationality"
             if c.facts.nationality is None
-            else CODES.is_safe_country(c.facts.nationality, c.on) == want
+            else codes.is_safe_country(c.facts.nationality, c.on) == want
         )
     if key in ("flags_true", "flags_false"):
         names, want = tuple(value), key == "flags_true"
@@ -142,9 +168,65 @@ def _compile_condition(key: str, value: Any) -> Check:
             return ",".join(missing) if missing else True
 
         return flags
+    if key == "flag_min":  # {name = number}: numeric flags at least the number
+        limits = {str(k): float(v) for k, v in dict(value).items()}
+
+        def flag_min(c: Ctx) -> bool | str:
+            missing = []
+            for n, limit in limits.items():
+                v = c.facts.flags.get(n)
+                if v is None:
+                    missing.append(f"flags.{n}")
+                elif v < limit:
+                    return False
+            return ",".join(missing) if missing else True
+
+        return flag_min
+    if key in ("german_min", "german_below"):
+        if value not in GERMAN_LEVELS:
+            raise ValueError(f"{key}: unknown level {value!r}")
+        rank, is_min = GERMAN_LEVELS.index(value), key == "german_min"
+
+        def german(c: Ctx) -> bool | str:
+            level = c.facts.flags.get("german_level")
+            if level is None:
+                return "flags.german_level"
+            return (GERMAN_LEVELS.index(level) >= rank) == is_min
+
+        return german
+    if key in ("months_since_flag_min", "months_since_flag_below"):
+        # {flag_name = months}: a date flag lies at least / less than N months back
+        spans = [(_flag_date(str(k)), int(v)) for k, v in dict(value).items()]
+        is_min = key.endswith("_min")
+
+        def since_flag(c: Ctx) -> bool | str:
+            missing = []
+            for getter, months in spans:
+                start, name = getter(c)
+                if start is None:
+                    missing.append(name)
+                elif (c.months_since(start) >= months) != is_min:
+                    return False
+            return ",".join(missing) if missing else True
+
+        return since_flag
+    if key == "started_during":  # {flag = "training_since", status = [..]}
+        getter = _flag_date(str(value["flag"]))
+        members = _statuses(value["status"], codes)
+
+        def started_during(c: Ctx) -> bool | str:
+            day, name = getter(c)
+            if day is None:
+                return name
+            return any(
+                p.status in members and p.start <= day and (p.end is None or day <= p.end)
+                for p in c.facts.status_history
+            )
+
+        return started_during
     if key == "asylblg_status":
         want = bool(value)
-        asyl, prot = CODES.groups["asylblg"], CODES.groups["protection"]
+        asyl, prot = codes.groups["asylblg"], codes.groups["protection"]
 
         def asylblg_status(c: Ctx) -> bool | str:
             if c.index is None:
@@ -173,32 +255,31 @@ def _compile_condition(key: str, value: Any) -> Check:
     ):
         if key in (f"{base}_min", f"{base}_below"):
             months, is_min = int(value), key.endswith("_min")
-            start_of = _start_getter(source)
+            start_of = _start_getter(source, codes)
 
             def since(c: Ctx, start_of=start_of, months=months, is_min=is_min) -> bool | str:
                 start, missing = start_of(c)
-                r = _reached(start, months, c.on, missing)
-                return r if isinstance(r, str) else (r if is_min else not r)
+                if start is None:  # unknown, or not in such a period at all ("")
+                    return missing or not is_min
+                return (c.months_since(start) >= months) == is_min
 
             return since
     raise ValueError(f"unknown condition {key!r}")
 
 
-def _start_getter(source: str) -> Callable[[Ctx], tuple[dt.date | None, str]]:
+def _start_getter(source: str, codes: Codes) -> Callable[[Ctx], tuple[dt.date | None, str]]:
     if source == "entry":
         return lambda c: (c.facts.entry_date, "entry_date")
     if source == "application":
-        return lambda c: (
-            c.facts.flags.get("asylum_application_date"),
-            "flags.asylum_application_date",
-        )
+        return _flag_date("asylum_application_date")
     if source == "status":  # uninterrupted run of the same status (renewals included)
         return lambda c: (
             None if c.status is None else c.chain_start(frozenset({c.status})),
             "status_history",
         )
-    group = CODES.groups["lawful_or_tolerated" if source == "lawful" else "duldung"]
-    return lambda c: (c.chain_start(group), "status_history")
+    group = codes.groups["lawful_or_tolerated" if source == "lawful" else "duldung"]
+    # A known status outside the group: no such period ("" = nothing missing).
+    return lambda c: (c.chain_start(group), "status_history" if c.status is None else "")
 
 
 @dataclass(frozen=True)
@@ -213,20 +294,15 @@ class Rule:
     valid_to: dt.date | None
     checks: tuple[Check, ...]
     conditions: dict[str, Any]
+    file: str = ""
+    explanation_de: str = ""  # German text for the pages (the JSON contract stays English)
+    # The status codes the rule is limited to (None: any status); used for indexing.
+    statuses: frozenset[str] | None = None
+    # The checks other than the status check (the index has already decided it).
+    rest: tuple[Check, ...] = ()
 
     def valid_on(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
-
-    def test(self, c: Ctx) -> bool | list[str]:
-        """True if all conditions hold; False if one fails; else the missing facts."""
-        missing: list[str] = []
-        for check in self.checks:
-            r = check(c)
-            if r is False:
-                return False
-            if isinstance(r, str):
-                missing.extend(r.split(","))
-        return missing or True
 
 
 @dataclass(frozen=True)
@@ -239,16 +315,53 @@ class Overlay:
     source: str
     valid_from: dt.date
     valid_to: dt.date | None
+    file: str = ""
+    note_de: str = ""
 
     def valid_on(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    result: str
+    rule: Rule | None
+    missing: tuple[str, ...] = ()
+
+
+UNDECIDED = Decision("unknown", None)
+
+# The rules to try for one category and status, in order: the checks still to run
+# and the decision if they all hold. A lone Decision: the outcome needs no check.
+Entries = tuple[tuple[tuple[Check, ...], Decision], ...] | Decision
+# For one period between change dates: category -> status (None = not known) -> entries.
+Plan = dict[str, dict[str | None, Entries]]
+
+
 @dataclass(frozen=True)
 class RuleSet:
+    codes: Codes
     rules: dict[str, tuple[Rule, ...]]  # by category, in evaluation order
     overlays: tuple[Overlay, ...]
     change_dates: tuple[dt.date, ...]  # all valid_from / valid_to+1 dates
+    plans: tuple[Plan, ...]  # plans[i] holds from change_dates[i-1] (inclusive) on
+    meta: dict[str, Any]
+    directory: Path
+    digest: str
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.codes.categories
+
+    def plan(self, on: dt.date) -> Plan:
+        return self.plans[bisect.bisect_right(self.change_dates, on)]
+
+    def all_rules(self) -> list[Rule]:
+        return [r for rules in self.rules.values() for r in rules]
+
+    @cached_property
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.all_rules()}
 
 
 def _d(v: Any) -> dt.date | None:
@@ -257,53 +370,137 @@ def _d(v: Any) -> dt.date | None:
     return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
 
 
-def _compile_rule(raw: dict[str, Any], where: str) -> Rule:
+RULE_KEYS = frozenset(
+    {
+        "id",
+        "category",
+        "result",
+        "citation",
+        "explanation",
+        "explanation_de",
+        "source",
+        "valid_from",
+        "valid_to",
+    }
+)
+
+
+def _compile_rule(raw: dict[str, Any], where: str, codes: Codes) -> Rule:
     for key in ("id", "category", "result", "citation", "explanation", "source", "valid_from"):
         if key not in raw:
             raise ValueError(f"{where}: rule is missing {key!r}")
+    extra = set(raw) - RULE_KEYS - {"when"}
+    if extra:
+        raise ValueError(f"{where} {raw['id']}: unknown keys {sorted(extra)}")
     cat, result = raw["category"], raw["result"]
     if cat == BENEFIT:
-        if result not in CODES.regimes:
+        if result not in codes.regimes:
             raise ValueError(f"{where} {raw['id']}: unknown regime {result!r}")
-    elif cat not in CODES.categories:
+    elif cat not in codes.categories:
         raise ValueError(f"{where} {raw['id']}: unknown category {cat!r}")
     elif result not in RESULTS:
         raise ValueError(f"{where} {raw['id']}: unknown result {result!r}")
     when = dict(raw.get("when", {}))
-    valid_from = _d(raw["valid_from"])
+    valid_from, valid_to = _d(raw["valid_from"]), _d(raw.get("valid_to"))
     assert valid_from is not None
+    if valid_to is not None and valid_to < valid_from:
+        raise ValueError(f"{where} {raw['id']}: valid_to before valid_from")
+    try:
+        checks = {k: _compile_condition(k, v, codes) for k, v in when.items()}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{where} {raw['id']}: {exc}") from exc
     return Rule(
         id=raw["id"],
         category=cat,
         result=result,
         citation=raw["citation"],
         explanation=" ".join(raw["explanation"].split()),
-        source=raw["source"],
+        source=" ".join(raw["source"].split()),
         valid_from=valid_from,
-        valid_to=_d(raw.get("valid_to")),
-        checks=tuple(_compile_condition(k, v) for k, v in when.items()),
+        valid_to=valid_to,
+        checks=tuple(checks.values()),
         conditions=when,
+        file=where,
+        explanation_de=" ".join(raw.get("explanation_de", "").split()),
+        statuses=_statuses(when["status"], codes) if "status" in when else None,
+        rest=tuple(ch for k, ch in checks.items() if k != "status"),
     )
 
 
+def _entries_for(pairs: list[tuple[tuple[Check, ...], Rule]]) -> Entries:
+    out: list[tuple[tuple[Check, ...], Decision]] = []
+    for checks, rule in pairs:
+        out.append((checks, Decision(rule.result, rule)))
+        if not checks:  # always matches: later rules are never reached
+            break
+    if not out:
+        return UNDECIDED
+    if not out[0][0]:
+        return out[0][1]
+    return tuple(out)
+
+
+def _plan(rules: dict[str, tuple[Rule, ...]], codes: Codes, on: dt.date) -> Plan:
+    plan: Plan = {}
+    for cat, cat_rules in rules.items():
+        valid = [r for r in cat_rules if r.valid_on(on)]
+        by_status: dict[str | None, Entries] = {
+            status: _entries_for(
+                [(r.rest, r) for r in valid if r.statuses is None or status in r.statuses]
+            )
+            for status in codes.statuses
+        }
+        by_status[None] = _entries_for([(r.checks, r) for r in valid])
+        plan[cat] = by_status
+    return plan
+
+
+NON_RULE_FILES = ("codes.toml", "ruleset.toml")
+
+
+def _digest(directory: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(directory.glob("*.toml")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def compile_rule_set(directory: Path = RULES_DIR) -> RuleSet:
-    """Parse and compile every ``*.toml`` rule file of ``directory`` (once)."""
+    """Parse and compile every ``*.toml`` rule file of ``directory`` (once).
+
+    ``directory/codes.toml`` replaces the packaged code lists when present;
+    ``ruleset.toml`` describes the set (name, version, review). Raises
+    ``ValueError`` naming the file and rule for anything it cannot compile."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"{directory}: not a directory")
+    codes_path = directory / "codes.toml"
+    codes = load_codes(codes_path) if codes_path.exists() else load_codes()
+    meta_path = directory / "ruleset.toml"
+    meta: dict[str, Any] = {}
+    if meta_path.exists():
+        meta = dict(tomllib.loads(meta_path.read_text(encoding="utf-8")).get("ruleset", {}))
     by_cat: dict[str, list[Rule]] = {}
     overlays: list[Overlay] = []
     seen: set[str] = set()
     for path in sorted(directory.glob("*.toml")):
-        if path.name == "codes.toml":
+        if path.name in NON_RULE_FILES:
             continue
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path.name}: {exc}") from exc
         for r in raw.get("rule", []):
-            rule = _compile_rule(r, path.name)
+            rule = _compile_rule(r, path.name, codes)
             if rule.id in seen:
                 raise ValueError(f"{path.name}: duplicate rule id {rule.id!r}")
             seen.add(rule.id)
             by_cat.setdefault(rule.category, []).append(rule)
         for o in raw.get("overlay", []):
-            vf = _d(o["valid_from"])
-            assert vf is not None
+            vf = _d(o.get("valid_from"))
+            if vf is None or o.get("category") not in codes.categories:
+                raise ValueError(f"{path.name} {o.get('id')}: overlay needs valid_from, category")
             overlays.append(
                 Overlay(
                     id=o["id"],
@@ -311,11 +508,15 @@ def compile_rule_set(directory: Path = RULES_DIR) -> RuleSet:
                     results=frozenset(o["results"]),
                     available=bool(o["available"]),
                     note=" ".join(o["note"].split()),
-                    source=o["source"],
+                    source=" ".join(o["source"].split()),
                     valid_from=vf,
                     valid_to=_d(o.get("valid_to")),
+                    file=path.name,
+                    note_de=" ".join(o.get("note_de", "").split()),
                 )
             )
+    if not seen:
+        raise ValueError(f"{directory}: no rules found")
     dates: set[dt.date] = set()
     for rules in by_cat.values():
         for rule in rules:
@@ -324,35 +525,58 @@ def compile_rule_set(directory: Path = RULES_DIR) -> RuleSet:
                 dates.add(rule.valid_to + dt.timedelta(days=1))
     for o in overlays:
         dates.add(o.valid_from)
+        if o.valid_to:
+            dates.add(o.valid_to + dt.timedelta(days=1))
+    change_dates = tuple(sorted(dates))
+    compiled = {k: tuple(v) for k, v in by_cat.items()}
+    starts = (dt.date.min, *change_dates)
     return RuleSet(
-        rules={k: tuple(v) for k, v in by_cat.items()},
+        codes=codes,
+        rules=compiled,
         overlays=tuple(overlays),
-        change_dates=tuple(sorted(dates)),
+        change_dates=change_dates,
+        plans=tuple(_plan(compiled, codes, d) for d in starts),
+        meta=meta,
+        directory=directory,
+        digest=_digest(directory),
     )
 
 
 @cache
-def load_rule_set() -> RuleSet:
-    return compile_rule_set()
+def _load(directory: str) -> RuleSet:
+    return compile_rule_set(Path(directory))
 
 
-@dataclass(frozen=True)
-class Decision:
-    result: str
-    rule: Rule | None
-    missing: tuple[str, ...] = ()
+def load_rule_set(directory: str | Path | None = None) -> RuleSet:
+    """The compiled rule set of ``directory`` (default: the packaged one), cached."""
+    return _load(str(Path(directory or RULES_DIR).resolve()))
 
 
-def decide(rules: tuple[Rule, ...], c: Ctx) -> Decision:
-    for rule in rules:
-        if not rule.valid_on(c.on):
-            continue
-        r = rule.test(c)
-        if r is True:
-            return Decision(rule.result, rule)
-        if r is not False:
-            return Decision("unknown", rule, tuple(dict.fromkeys(r)))
-    return Decision("unknown", None)
+def _entries(by_status: dict[str | None, Entries], status: str | None) -> Entries:
+    # A status the code lists do not know falls back to the full checks (never a match).
+    found = by_status.get(status)
+    return by_status[None] if found is None else found
+
+
+def decide(entries: Entries, c: Ctx) -> Decision:
+    """The first rule whose checks all hold; stops at the first that cannot be decided."""
+    if entries.__class__ is Decision:
+        return entries
+    for checks, decision in entries:  # type: ignore[union-attr]
+        missing: list[str] | None = None
+        for check in checks:
+            r = check(c)
+            if r is False:
+                break
+            if r is not True:
+                if missing is None:
+                    missing = []
+                missing.extend(r.split(","))
+        else:
+            if missing is None:
+                return decision
+            return Decision("unknown", decision.rule, tuple(dict.fromkeys(missing)))
+    return UNDECIDED
 
 
 def _item(category: str, d: Decision, rs: RuleSet, on: dt.date) -> AccessItem:
@@ -385,25 +609,30 @@ def _item(category: str, d: Decision, rs: RuleSet, on: dt.date) -> AccessItem:
         )
     for o in rs.overlays:
         if o.category == category and item.result in o.results and o.valid_on(on):
-            item = AccessItem(
-                category=item.category,
-                result=item.result,
-                rule_id=item.rule_id,
-                citation=item.citation,
-                explanation=item.explanation,
-                available=o.available,
-                availability_note=o.note,
-                missing=item.missing,
-            )
-            break
+            return replace(item, available=o.available, availability_note=o.note)
     return item
 
 
-def _evaluate_now(facts: Facts, on: dt.date, rs: RuleSet) -> tuple[Ctx, Decision, list[AccessItem]]:
+def _decisions(facts: Facts, on: dt.date, rs: RuleSet) -> tuple[Ctx, Decision, list[Decision]]:
     c = Ctx(facts, on)
-    benefit = decide(rs.rules.get(BENEFIT, ()), c)
-    items = [_item(cat, decide(rs.rules.get(cat, ()), c), rs, on) for cat in COVERED]
+    plan = rs.plan(on)
+    status = c.status
+    benefit = decide(_entries(plan[BENEFIT], status), c) if BENEFIT in plan else UNDECIDED
+    decisions = [
+        decide(_entries(plan[cat], status), c) if cat in plan else UNDECIDED
+        for cat in rs.codes.categories
+    ]
+    return c, benefit, decisions
+
+
+def _evaluate_now(facts: Facts, on: dt.date, rs: RuleSet) -> tuple[Ctx, Decision, list[AccessItem]]:
+    c, benefit, decisions = _decisions(facts, on, rs)
+    items = [_item(cat, d, rs, on) for cat, d in zip(rs.codes.categories, decisions, strict=True)]
     return c, benefit, items
+
+
+def _regime(d: Decision) -> str | None:
+    return d.result if d.rule is not None and not d.missing else None
 
 
 def evaluate(
@@ -417,10 +646,35 @@ def evaluate(
     return Result(
         on=on,
         status=c.status,
-        benefit_regime=benefit.result if benefit.rule and not benefit.missing else None,
+        benefit_regime=_regime(benefit),
         access=tuple(items),
         upcoming=tuple(_upcoming(facts, c, benefit, items, rs)) if with_upcoming else (),
     )
+
+
+def evaluate_batch(
+    facts: Iterable[Facts], on: dt.date, *, rule_set: RuleSet | None = None
+) -> list[tuple[str | None, tuple[str, ...]]]:
+    """For statistics: (benefit regime, one result code per category) for each facts.
+
+    Skips building explanations and the look-ahead; same decisions as :func:`evaluate`."""
+    rs = rule_set or load_rule_set()
+    plan = rs.plan(on)
+    # One row per status: the benefit entries, then the entries of each category.
+    rows = {
+        status: tuple(
+            _entries(plan[cat], status) if cat in plan else UNDECIDED
+            for cat in (BENEFIT, *rs.codes.categories)
+        )
+        for status in (None, *rs.codes.statuses)
+    }
+    out = []
+    for f in facts:
+        c = Ctx(f, on)
+        row = rows.get(c.status) or rows[None]
+        benefit, *decisions = [e if e.__class__ is Decision else decide(e, c) for e in row]
+        out.append((_regime(benefit), tuple(d.result for d in decisions)))
+    return out
 
 
 AGE_EVENTS = {
@@ -430,6 +684,8 @@ AGE_EVENTS = {
     27: "Turns 27: leaves the target group (18–27); § 41 SGB VIII help ends at the latest.",
 }
 HORIZON_YEARS = 6
+# Categories that are a status to apply for: their turning positive is "reachable".
+REACHABLE = frozenset({"ausbildungsduldung", "beschaeftigungsduldung"})
 
 
 def _upcoming(
@@ -463,26 +719,31 @@ def _upcoming(
     appl = facts.flags.get("asylum_application_date")
     if isinstance(appl, dt.date):
         starts += [add_months(appl, m) for m in (3, 6, 9)]
+    for name in ("employed_since", "livelihood_secured_since", "training_since"):
+        since = facts.flags.get(name)
+        if isinstance(since, dt.date):
+            starts += [add_months(since, m) for m in (3, 6, 12, 18)]
     if c.index is not None:
         start = facts.status_history[c.index].start
         starts += [add_months(start, m) for m in (3, 9, 12, 15)]
         starts.append(end_of_month(start) + dt.timedelta(days=1))
         for group in ("lawful_or_tolerated", "duldung"):
-            chain = c.chain_start(CODES.groups[group])
+            chain = c.chain_start(rs.codes.groups[group])
             if chain:
-                starts += [add_months(chain, m) for m in (3, 9, 15)]
+                starts += [add_months(chain, m) for m in (3, 6, 9, 12, 15)]
     starts += list(rs.change_dates)
-    prev_benefit = benefit.result if benefit.rule and not benefit.missing else None
+    prev_benefit = _regime(benefit)
     prev = {it.category: (it.result, it.available) for it in items}
     for d in sorted({s for s in starts if on < s <= limit}):
         _, b, its = _evaluate_now(facts, d, rs)
-        regime = b.result if b.rule and not b.missing else None
+        regime = _regime(b)
         if regime != prev_benefit and regime is not None and b.rule:
             out.append(
                 Upcoming(
                     d,
                     f"benefit_{regime}",
                     f"Benefit regime becomes {regime} ({b.rule.citation}): {b.rule.explanation}",
+                    b.rule.id,
                 )
             )
         prev_benefit = regime
@@ -494,12 +755,14 @@ def _upcoming(
                     if (it.available is False)
                     else ""
                 )
+                reachable = it.category in REACHABLE and it.result in ("entitled", "admissible")
                 out.append(
                     Upcoming(
                         d,
-                        f"{it.category}_{it.result}",
+                        f"{it.category}_reachable" if reachable else f"{it.category}_{it.result}",
                         f"{it.category} becomes "
                         f"{it.result} ({it.citation}): {it.explanation}{note}",
+                        it.rule_id,
                     )
                 )
             prev[it.category] = key

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codes import CODES
+from .codes import CODES, Codes
 
 
 class FactsError(ValueError):
@@ -78,6 +78,7 @@ class Upcoming:
     date: dt.date
     event: str
     explanation: str
+    rule_id: str = ""  # the rule behind the change, if any (not part of the JSON contract)
 
     def to_json(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "event": self.event, "explanation": self.explanation}
@@ -119,7 +120,11 @@ FLAG_TYPES: dict[str, type] = {
     "weekly_hours_employed": float,
     "german_level": str,
     "in_training": bool,
+    "training_since": dt.date,
     "sgb8_help_before_21": bool,
+    "employed_since": dt.date,
+    "livelihood_secured_since": dt.date,
+    "labour_market_proximity": bool,
 }
 GERMAN_LEVELS = ("none", "A1", "A2", "B1", "B2", "C1", "C2")
 
@@ -170,8 +175,8 @@ def _periods(
     return out
 
 
-def parse_facts(data: Any) -> Facts:
-    """Validate a facts dict (DESIGN §6) and build :class:`Facts`."""
+def parse_facts(data: Any, codes: Codes = CODES) -> Facts:
+    """Validate a facts dict (DESIGN §6) against ``codes`` and build :class:`Facts`."""
     if not isinstance(data, dict):
         raise FactsError({"facts": "must be a JSON object"})
     errors: dict[str, str] = {}
@@ -185,10 +190,10 @@ def parse_facts(data: Any) -> Facts:
     ):
         errors["nationality"] = "must be an ISO 3166-1 alpha-2 code such as 'AF'"
     statuses = _periods(
-        data.get("status_history"), "status_history", "status", CODES.status_codes, errors
+        data.get("status_history"), "status_history", "status", codes.status_codes, errors
     )
     benefits = _periods(
-        data.get("benefits_history"), "benefits_history", "regime", CODES.regimes, errors
+        data.get("benefits_history"), "benefits_history", "regime", codes.regimes, errors
     )
     for kind, periods in (("status_history", statuses), ("benefits_history", benefits)):
         if birth and periods and periods[0][1] < birth:

@@ -76,6 +76,7 @@ TRACKED: dict[str, str | None] = {
     "casework.FollowUp": "case__person_id",
     "privacy.Consent": "person_id",
     "privacy.SharingAgreement": None,
+    "eligibility.PersonFacts": "person_id",
     "privacy.BreakGlassAccess": "case__person_id",
 }
 

@@ -43,6 +43,7 @@ RECORD_CATEGORY: dict[str, str] = {
     "case_team": Category.MASTER,
     "residence_period": Category.RESIDENCE,
     "benefit_period": Category.BENEFITS,
+    "eligibility_facts": Category.RESIDENCE,
     "intake": Category.EDUCATION,
     "assessment": Category.PLAN,
     "plan": Category.PLAN,

@@ -188,6 +188,9 @@ AUDITLOG_CID_GETTER = "lotse.privacy.auditing.correlation_id"
 # the first encrypts, all decrypt. Separate from SECRET_KEY. Production requires them.
 LOTSE_FIELD_KEYS = env_list("LOTSE_FIELD_KEYS")
 
+# A municipality's reviewed eligibility rule set (a directory of TOML files, see
+# docs/eligibility.md); empty: the rule set shipped with lotse.
+LOTSE_ELIGIBILITY_RULES = os.environ.get("LOTSE_ELIGIBILITY_RULES", "") or None
 LOTSE_DEMO_PASSWORD = os.environ.get("LOTSE_DEMO_PASSWORD", "lotse-demo")
 LOTSE_PAGE_SIZE = 25
 
