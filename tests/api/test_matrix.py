@@ -117,6 +117,8 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any] | None]] = {
     "person": ("get", "/persons/{person}", "view", None),
     "residence_list": ("get", "/persons/{person}/residence-statuses", "view", None),
     "benefit_list": ("get", "/persons/{person}/benefits", "view", None),
+    # Needs master and residence data (the facts); 403 when they are not shared.
+    "eligibility": ("get", "/persons/{person}/eligibility", "view", None),
     "case": ("get", "/cases/{case}", "view", None),
     "team_list": ("get", "/cases/{case}/team", "view", None),
     "plan": ("get", "/cases/{case}/plan", "view", None),
@@ -403,6 +405,8 @@ ELSEWHERE = {
     ("get", "/persons"): "test_partner_lists_by_consent_state, test_categories.py",
     ("get", "/cases"): "test_partner_lists_by_consent_state, test_categories.py",
     ("post", "/persons"): "test_persons.py: registering opens a case led by the caller",
+    # Facts sent by the client, no personal data of lotse: any token, nothing logged.
+    ("post", "/eligibility"): "test_eligibility_api.py: any role with a token, no log entry",
 }
 
 

@@ -7,6 +7,8 @@ from django.test import Client
 PATHS = {
     "/api/v1/persons": {"get", "post"},
     "/api/v1/persons/{person_id}": {"get", "patch"},
+    "/api/v1/persons/{person_id}/eligibility": {"get"},
+    "/api/v1/eligibility": {"post"},
     "/api/v1/persons/{person_id}/residence-statuses": {"get", "post"},
     "/api/v1/persons/{person_id}/residence-statuses/{entry_id}/correction": {"post"},
     "/api/v1/persons/{person_id}/benefits": {"get", "post"},

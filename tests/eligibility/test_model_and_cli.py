@@ -157,3 +157,18 @@ def test_evaluate_without_upcoming():
     result = evaluate(parse_facts(DESIGN_FACTS), dt.date(2026, 11, 21), with_upcoming=False)
     assert result.upcoming == ()
     assert result.benefit_regime == "asylblg_2"
+
+
+def test_engine_is_pure_python():
+    """DESIGN §4: the engine imports neither Django nor the rest of the project."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, datetime as dt; from lotse.eligibility import evaluate, parse_facts; "
+        "evaluate(parse_facts({'birth_date': '2000-01-01'}), dt.date(2026, 1, 1)); "
+        "bad = sorted(m for m in sys.modules if m.startswith(('django', 'lotse.')) "
+        "and not m.startswith('lotse.eligibility')); print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
