@@ -88,10 +88,14 @@ def case_eligibility(request: HttpRequest, case_pk: int) -> HttpResponse:
             if view.result and view.result.status
             else "",
             "status_periods": _periods(
-                view.facts["status_history"], "status", {k: str(v) for k, v in ResidenceStatus.choices}
+                view.facts["status_history"],
+                "status",
+                {k: str(v) for k, v in ResidenceStatus.choices},
             ),
             "benefit_periods": _periods(
-                view.facts["benefits_history"], "regime", {k: str(v) for k, v in BenefitRegime.choices}
+                view.facts["benefits_history"],
+                "regime",
+                {k: str(v) for k, v in BenefitRegime.choices},
             ),
             "flag_rows": _flag_rows(view),
         },
