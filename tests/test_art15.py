@@ -394,3 +394,22 @@ def test_case_page_links_the_report_for_the_lead_only(world, client):
     assert url in client.get(reverse("casework:detail", args=[world.case.pk])).content.decode()
     login(client, world.partner_staff)
     assert url not in client.get(reverse("casework:detail", args=[world.case.pk])).content.decode()
+
+
+
+def test_report_lists_the_facts_for_the_eligibility_check(world, as_member):
+    """The facts record of #4 is residence data of the person: the report shows each
+    fact, the empty ones as not known (null)."""
+    from lotse.eligibility.models import FLAG_FIELDS, PersonFacts
+
+    PersonFacts.objects.create(
+        person=world.case.person, identity_clarified=True, employed_since=dt.date(2025, 1, 15)
+    )
+    client = as_member(world.case_manager)
+    data = json.loads(client.get(reverse("privacy:art15_json", args=[world.case.pk])).content)
+    rows = data["categories"]["residence"]["tables"]["eligibility_facts"]
+    assert len(rows) == len(FLAG_FIELDS)
+    values = {r["fact"]: r["value"] for r in rows}
+    label = str(PersonFacts._meta.get_field("employed_since").verbose_name)
+    assert values[label] == "2025-01-15"
+    assert sum(v is None for v in values.values()) == len(FLAG_FIELDS) - 2

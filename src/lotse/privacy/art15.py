@@ -63,6 +63,7 @@ from lotse.core.models import (
 )
 from lotse.core.roles import Perm, Role
 from lotse.core.services import access_log_record
+from lotse.eligibility.models import FLAG_FIELDS, PersonFacts
 from lotse.people.codes import Language
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
 from lotse.people.selectors import timeline_mark_current
@@ -265,6 +266,7 @@ class _Data:
     person: Person
     household_others: int
     residence: list[ResidenceStatusPeriod]
+    eligibility_facts: list[PersonFacts]
     benefits: list[BenefitPeriod]
     cases: list[Case]
     team: list[CaseTeamMember]
@@ -310,6 +312,9 @@ def _load(person_id: int) -> _Data:
             ResidenceStatusPeriod.objects.filter(person_id=person_id)
             .select_related("issuing_authority", "recorded_by")
             .order_by("valid_from", "recorded_at", "pk")
+        ),
+        eligibility_facts=list(
+            PersonFacts.objects.filter(person_id=person_id).select_related("updated_by")
         ),
         benefits=list(
             BenefitPeriod.objects.filter(person_id=person_id)
@@ -429,6 +434,7 @@ def _restrict(data: _Data, actor: Membership) -> _Data:
         data.household_others = 0
     if not person_access.allows("residence"):
         data.residence = []
+        data.eligibility_facts = []
     if not person_access.allows("benefits"):
         data.benefits = []
     data.team = [m for m in data.team if allowed(m.case_id, "master")]
@@ -874,6 +880,39 @@ def _residence(data: _Data) -> list[Table]:
     ]
 
 
+def _eligibility_facts(data: _Data) -> list[Table]:
+    """The facts recorded for the eligibility check: one row per fact, empty ones too."""
+    rows: list[dict[str, Any]] = []
+    for record in data.eligibility_facts:
+        for name in FLAG_FIELDS:
+            value = getattr(record, name)
+            if isinstance(value, bool):
+                shown: Any = _("yes") if value else _("no")
+            else:
+                shown = value
+            rows.append(
+                {
+                    "fact": str(PersonFacts._meta.get_field(name).verbose_name),  # type: ignore[union-attr]
+                    "value": shown,
+                    "updated_at": record.updated_at,
+                    "updated_by": _user(record.updated_by),
+                }
+            )
+    return [
+        Table(
+            "eligibility_facts",
+            gettext_lazy("Facts for the eligibility check"),
+            _cols(
+                ("fact", gettext_lazy("fact")),
+                ("value", gettext_lazy("value")),
+                ("updated_at", gettext_lazy("last changed"), DATETIME),
+                ("updated_by", gettext_lazy("changed by")),
+            ),
+            rows,
+        )
+    ]
+
+
 def _benefits(data: _Data) -> list[Table]:
     return [
         Table(
@@ -1102,7 +1141,7 @@ def _plan(data: _Data) -> list[Table]:
 
 _SECTION_BUILDERS: dict[str, Callable[[_Data], list[Table]]] = {
     Category.MASTER: _master,
-    Category.RESIDENCE: _residence,
+    Category.RESIDENCE: lambda data: _residence(data) + _eligibility_facts(data),
     Category.BENEFITS: _benefits,
     Category.EDUCATION: _education,
     Category.HEALTH: _health,
