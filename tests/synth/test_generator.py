@@ -402,3 +402,97 @@ def test_sharing_agreements_and_expired_emergency_accesses(big: Rows) -> None:
     for g in glass:
         assert g["granted_at"] < g["expires_at"] < start_of_today and g["reason"]
         assert g["granted_at"].date() >= cases[g["case_id"]]["opened_on"]
+
+
+# --- facts for the eligibility check (eligibility_personfacts) ---------------------
+
+
+def test_person_facts_have_their_own_random_stream(
+    rows: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the facts rows every other table of the seed is byte for byte the same:
+    the flags draw from a stream of their own."""
+    from lotse.synth import generator
+
+    monkeypatch.setattr(generator, "eligibility_facts", lambda *a, **kw: None)
+    without = generate_all(Config(persons=PERSONS, seed=11, today=TODAY))
+    assert without["eligibility_personfacts"] == []
+    assert rows["eligibility_personfacts"]
+    others = [t for t in rows if t != "eligibility_personfacts"]
+    assert {t: _dump(without)[t] for t in others} == {t: _dump(rows)[t] for t in others}
+
+
+def _current_status(rows: Rows) -> dict[int, dict[str, Any]]:
+    return {
+        e["person_id"]: e
+        for e in sorted(_current(rows["residence_period"]), key=lambda e: e["valid_from"])
+    }
+
+
+def test_person_facts_follow_the_story(big: Rows) -> None:
+    from lotse.eligibility.models import FLAG_FIELDS
+    from lotse.synth.generator import ASYLUM, FACTS_STATUSES, TOLERATED
+
+    facts = {f["person_id"]: f for f in big["eligibility_personfacts"]}
+    assert len(facts) == len(big["eligibility_personfacts"])  # at most one per person
+    persons = {p["id"]: p for p in big["person"]}
+    current = _current_status(big)
+    gestattung: dict[int, dt.date] = {}
+    for e in sorted(_current(big["residence_period"]), key=lambda e: e["valid_from"]):
+        if e["status"] == "gestattung":
+            gestattung.setdefault(e["person_id"], e["valid_from"])
+    users = {u["id"] for u in big["user"]}
+    others = 0
+    for pid, entry in current.items():
+        status = entry["status"]
+        if status in FACTS_STATUSES:
+            assert pid in facts, status
+        elif pid in facts:
+            others += 1
+    assert 0 < others < len(persons) * 0.3
+    for pid, f in facts.items():
+        person, status = persons[pid], current[pid]["status"]
+        assert set(FLAG_FIELDS) <= set(f)
+        assert f["updated_by_id"] in users
+        assert f["updated_at"].date() < TODAY
+        if status == "duldung_ungeklaerte_identitaet":
+            assert f["identity_clarified"] is False
+        if f["asylum_application_date"] is not None:
+            # After the arrival, up to three days before the Gestattung is certified (a
+            # corrected entry may start up to 14 days later than first recorded).
+            assert person["entry_date"] <= f["asylum_application_date"] <= gestattung[pid]
+            assert (gestattung[pid] - f["asylum_application_date"]).days <= 3 + 14
+        if f["reception_centre"]:
+            assert status in ASYLUM | TOLERATED
+            assert person["entry_date"] > TODAY - dt.timedelta(days=2 * 366)
+        if f["work_ban_60a6"]:
+            assert status in TOLERATED
+            if status == "duldung":
+                assert current[pid]["work_permission"] == "not_allowed"
+        hours = f["weekly_hours_employed"]
+        assert hours is None or 0 <= hours <= 80
+        for name in ("employed_since", "training_since", "livelihood_secured_since"):
+            assert f[name] is None or person["entry_date"] <= f[name] <= TODAY
+        if f["livelihood_secured_since"] and f["employed_since"]:
+            assert f["livelihood_secured_since"] >= f["employed_since"]
+        if status in ("ausbildungsduldung", "ae_16g"):
+            assert f["in_training"] is True and f["training_since"] is not None
+        if status == "beschaeftigungsduldung":
+            assert f["employed_since"] <= current[pid]["valid_from"] - dt.timedelta(days=365)
+            assert hours is not None and hours >= 20
+        if f["training_since"] is not None:
+            assert f["in_training"] is True
+    # Every field is left empty (not known) for some, and filled for others.
+    for name in FLAG_FIELDS:
+        values = [f[name] for f in facts.values()]
+        assert any(v is None for v in values), name
+        assert any(v is not None for v in values), name
+    # Employment for § 60d: some tolerated persons reach twelve months within a year.
+    reaching = [
+        f
+        for pid, f in facts.items()
+        if current[pid]["status"] in ("duldung", "duldung_ermessen")
+        and f["employed_since"]
+        and TODAY - dt.timedelta(days=365) < f["employed_since"] < TODAY
+    ]
+    assert reaching

@@ -204,3 +204,39 @@ def test_partner_staff_see_their_team_cases_with_a_consent() -> None:
             shown = [c for c in open_team if access[c.pk].visible]
             assert len(shown) >= 0.8 * len(open_team)
     assert seen > 0
+
+
+def test_load_writes_eligibility_facts_the_engine_accepts() -> None:
+    """The facts rows load, fit the residence timeline, and the adapter turns every
+    loaded person into facts the engine accepts."""
+    from lotse.eligibility import evaluate, parse_facts
+    from lotse.eligibility.adapter import facts_for_person
+    from lotse.eligibility.models import PersonFacts
+
+    output = synth("--persons", "200", "--seed", "6", "--load")
+    assert "eligibility_personfacts" in output
+    records = {r.person_id: r for r in PersonFacts.objects.all()}
+    assert 20 < len(records) < 200
+    # Historic timestamps and the lead's case manager, not the time of loading.
+    assert all(r.updated_at.date() < dt.date(2026, 11, 21) for r in records.values())
+    assert all(r.updated_by_id is not None for r in records.values())
+    on = dt.date(2026, 11, 21)
+    statuses = set()
+    for person in Person.objects.prefetch_related(
+        "languages", "residence_periods", "benefit_periods"
+    ):
+        residence = list(person.residence_periods.all())
+        data = facts_for_person(
+            person,
+            residence=residence,
+            benefits=list(person.benefit_periods.all()),
+            record=records.get(person.pk),
+        )
+        facts = parse_facts(data)
+        status = evaluate(facts, on, with_upcoming=False).status
+        statuses.add(status)
+        if status == "duldung_ungeklaerte_identitaet":
+            assert records[person.pk].identity_clarified is False
+        if status in ("gestattung", "duldung", "ausbildungsduldung"):
+            assert person.pk in records
+    assert {"gestattung", "duldung", "ae_25_2_gfk"} <= statuses

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from anyascii import anyascii
 
+from lotse.eligibility.codes import CODES
 from lotse.people.names import search_keys
 
 from . import pools
@@ -61,6 +62,7 @@ PERSON_TABLES = [
     "consent_receiving_organisation",
     "consent_named_user",
     "break_glass_access",
+    "eligibility_personfacts",
 ]
 TABLES = REFERENCE_TABLES + PERSON_TABLES
 
@@ -368,6 +370,8 @@ class Generator(Draw):
         # Consents and emergency accesses draw from a stream of their own, so that adding
         # them left every other table of a seed as it was.
         self.draw = Draw(random.Random(f"privacy:{config.seed}"))
+        # The same for the facts of the eligibility check (eligibility_personfacts).
+        self.facts_draw = Draw(random.Random(f"eligibility:{config.seed}"))
         self.today = config.today
         self.yesterday = config.today - days(1)
         self.past_limit = at(self.yesterday, 18)
@@ -748,11 +752,7 @@ class Generator(Draw):
         names = [f"{given} {family_name}"] + [f"{giv} {fam}" for fam, giv, _ in other]
 
         # Languages: first language native, German by time in Germany.
-        years_here = (self.today - entry).days / 365.25
-        for limit, levels, weights in CEFR_BY_YEARS:
-            if years_here <= limit:
-                german = self.weighted(list(zip(levels, weights, strict=True)))
-                break
+        german = self._german(entry)
         langs: dict[str, str] = {self.weighted(list(origin.first_languages)): "native"}
         for lang, level, p in origin.other_languages:
             if lang not in langs and self.chance(p):
@@ -798,6 +798,7 @@ class Generator(Draw):
         )
         profile.doc_expiry = self._residence_rows(rows, pid, segments, main)
         self._benefit_rows(rows, pid, benefits, main)
+        self._person_facts(rows, pid, birth, entry, origin, segments, benefits, main)
 
         for case in cases:
             self._case(rows, case, profile)
@@ -835,6 +836,14 @@ class Generator(Draw):
             "family_base": family_base,
             "district": district,
         }
+
+    def _german(self, entry: dt.date) -> str:
+        """The level of German, by the years since entry."""
+        years_here = (self.today - entry).days / 365.25
+        levels, weights = next(
+            (levels, weights) for limit, levels, weights in CEFR_BY_YEARS if years_here <= limit
+        )
+        return str(self.weighted(list(zip(levels, weights, strict=True))))
 
     # --- residence and benefits --------------------------------------------------
 
@@ -1956,6 +1965,218 @@ class Generator(Draw):
                 "expires_at": granted + dt.timedelta(hours=d.pick((4, 8, 24))),
             }
         )
+
+    # --- facts for the eligibility check (own random stream) -------------------------
+
+    def _person_facts(
+        self,
+        rows: Rows,
+        pid: int,
+        birth: dt.date,
+        entry: dt.date,
+        origin: Origin,
+        segments: list[Segment],
+        benefits: list[tuple[dt.date, str]],
+        case: CaseCtx,
+    ) -> None:
+        """The person's row of `eligibility_personfacts`, if the case manager keeps one."""
+        d = self.facts_draw
+        facts = eligibility_facts(
+            d,
+            today=self.today,
+            birth=birth,
+            entry=entry,
+            nationality=origin.code,
+            segments=segments,
+            benefits=benefits,
+            work_ban=self._work_ban(rows, pid),
+        )
+        if facts is None:
+            return
+        day = d.day_between(min(case.opened, self.yesterday), self.yesterday)
+        rows["eligibility_personfacts"].append(
+            {
+                "id": self.next_id("eligibility_personfacts"),
+                "person_id": pid,
+                **facts,
+                "updated_at": d.moment_until(day, self.past_limit),
+                "updated_by_id": case.manager.user_id,
+            }
+        )
+
+    @staticmethod
+    def _work_ban(rows: Rows, pid: int) -> bool:
+        """Whether the person's current residence entry records a § 60a (6) work ban."""
+        entries = []
+        for e in reversed(rows["residence_period"]):  # the person's entries come last
+            if e["person_id"] != pid:
+                break
+            entries.append(e)
+        superseded = {e["supersedes_id"] for e in entries if e["supersedes_id"]}
+        return any(
+            e["valid_to"] is None
+            and e["id"] not in superseded
+            and not e["is_retraction"]
+            and e["status"] == "duldung"
+            and e["work_permission"] == "not_allowed"
+            for e in entries
+        )
+
+
+# --- facts for the eligibility check --------------------------------------------------
+
+# Persons with these current statuses always have a row of eligibility_personfacts
+# (their access depends on the flags); of the others, FACTS_OTHERS_SHARE.
+FACTS_STATUSES = ASYLUM | TOLERATED | {"ae_16g"}
+FACTS_OTHERS_SHARE = 0.2
+UNKNOWN_SHARE = 0.1  # a field the case manager has not filled in: not known
+EMPLOYED_HOURS = (20.0, 25.0, 30.0, 35.0, 38.5, 39.0, 40.0)
+PART_TIME_HOURS = (8.0, 10.0, 12.0, 15.0)
+BESCHAEFTIGUNGSDULDUNG_ENTRY_BEFORE = dt.date(2023, 1, 1)  # § 60d Abs. 1 Nr. 1 AufenthG
+
+
+def eligibility_facts(
+    d: Draw,
+    *,
+    today: dt.date,
+    birth: dt.date,
+    entry: dt.date,
+    nationality: str,
+    segments: Sequence[Segment],
+    benefits: Sequence[tuple[dt.date, str]],
+    work_ban: bool | None = None,
+) -> Row | None:
+    """The flags of eligibility_personfacts for a person's story, or None (no row).
+
+    Shared by the generator (one row per person) and the eligibility benchmark (fact
+    sets without a database). Draws from `d` only, so the caller's other random
+    streams stay as they are. `work_ban` is what the residence timeline says about a
+    § 60a (6) ban (the generator knows it; the benchmark passes None and lets it be
+    drawn). Some fields stay None (not known), as they would in practice.
+    """
+    current = segments[-1]
+    status = current.status
+    if status not in FACTS_STATUSES and not d.chance(FACTS_OTHERS_SHARE):
+        return None
+    age = age_on(birth, today)
+    tolerated, asylum = status in TOLERATED, status in ASYLUM
+    safe = CODES.is_safe_country(nationality, today)
+
+    def known(value: Any, unknown: float = UNKNOWN_SHARE) -> Any:
+        return None if d.chance(unknown) else value
+
+    def end_of(i: int) -> dt.date:
+        return segments[i + 1].start - days(1) if i + 1 < len(segments) else today
+
+    # The formal application: the Gestattung is certified within three working days
+    # of it (§ 63 Abs. 1 AsylG), a few days to weeks after the Ankunftsnachweis.
+    application = None
+    gestattung = next((i for i, s in enumerate(segments) if s.status == "gestattung"), None)
+    if gestattung is not None:
+        g_start = segments[gestattung].start
+        application = known(max(entry, g_start - days(d.rng.randint(0, 3))), 0.08)
+
+    # Obliged to live in the reception centre only in the first months (§ 47 AsylG);
+    # nationals of safe countries of origin until the decision or departure.
+    reception = False
+    if asylum or tolerated:
+        months = 24 if safe else d.pick((3, 6, 6, 9, 12, 18))
+        reception = today < add_months(entry, months)
+    reception = known(reception, 0.05)
+
+    rejected: bool | None = None
+    if tolerated:
+        rejected = known(d.chance(0.6 if safe else 0.12))
+    elif asylum:
+        rejected = False
+
+    if status == "duldung_ungeklaerte_identitaet":
+        identity: bool | None = False
+    else:
+        identity = d.weighted([(True, 85), (False, 5), (None, 10)])
+
+    if tolerated:
+        ban = work_ban if work_ban is not None else status == "duldung" and d.chance(0.1)
+        ban = known(ban)
+    else:
+        ban = known(False)
+
+    in_training: bool | None = None
+    training_since: dt.date | None = None
+    if status in ("ausbildungsduldung", "ae_16g"):
+        in_training = True
+        lo = segments[-2].start + days(1) if len(segments) > 1 else current.start
+        training_since = max(lo, current.start - days(d.rng.randint(0, 90)))
+    elif age <= 27 and (status == "gestattung" or tolerated) and d.chance(0.15):
+        in_training = True
+        if gestattung is not None and tolerated and d.chance(0.3):
+            # began during the asylum procedure: no waiting time for § 60c
+            g_lo = add_months(segments[gestattung].start, 3)
+            training_since = d.day_between(g_lo, max(g_lo, end_of(gestattung)))
+        else:
+            lo = add_months(current.start, 1)
+            training_since = d.day_between(lo, today) if lo <= today else None
+            in_training = training_since is not None or None
+    elif age >= 16:
+        in_training = known(False, 0.2)
+
+    employed_since: dt.date | None = None
+    hours: float | None = None
+    livelihood: dt.date | None = None
+    if status == "beschaeftigungsduldung":
+        # § 60d: twelve months of employment and livelihood before the Duldung.
+        employed_since = max(entry + days(90), current.start - days(d.rng.randint(370, 720)))
+        hours = d.pick(EMPLOYED_HOURS)
+        livelihood = known(employed_since + days(d.rng.randint(0, 120)))
+    elif age >= 18 and not in_training and not ban and status != "ankunftsnachweis":
+        r = d.rng.random()
+        # Tolerated persons who entered before 2023 can come to § 60d (Abs. 1 Nr. 1).
+        reach = 0.45 if entry < BESCHAEFTIGUNGSDULDUNG_ENTRY_BEFORE else 0.15
+        if status in ("duldung", "duldung_ermessen") and r < reach:
+            # Employed for less than a year: § 60d comes within reach in the next year.
+            employed_since = d.day_between(today - days(360), today - days(30))
+            hours = d.pick(EMPLOYED_HOURS)
+            livelihood = min(today, employed_since + days(d.rng.randint(0, 60)))
+        elif r < (0.35 if tolerated else 0.15 if asylum else 0.4):
+            lo = max(entry + days(90), current.start + days(30))
+            employed_since = d.day_between(lo, today - days(14)) if lo < today else None
+            if employed_since is not None:
+                hours = d.pick(EMPLOYED_HOURS + PART_TIME_HOURS)
+                if hours >= 20 and d.chance(0.7):
+                    livelihood = employed_since + days(d.rng.randint(0, 90))
+        else:
+            hours = known(0.0, 0.2)  # not employed
+    if employed_since is not None:
+        employed_since = known(employed_since, 0.05)
+
+    if employed_since is not None or in_training:
+        proximity: bool | None = True
+    elif age >= 18:
+        proximity = d.weighted([(True, 75), (False, 10), (None, 15)])
+    else:
+        proximity = d.weighted([(False, 50), (None, 50)])
+
+    if any(regime == "sgb8" for _, regime in benefits):
+        sgb8: bool | None = True
+    elif age < 21:
+        sgb8 = d.weighted([(True, 20), (False, 50), (None, 30)])
+    else:
+        sgb8 = d.weighted([(False, 30), (None, 70)])
+
+    return {
+        "asylum_application_date": application,
+        "reception_centre": reception,
+        "rejected_manifestly_unfounded": rejected,
+        "identity_clarified": identity,
+        "work_ban_60a6": ban,
+        "labour_market_proximity": proximity,
+        "in_training": in_training,
+        "training_since": training_since,
+        "employed_since": employed_since,
+        "weekly_hours_employed": hours,
+        "livelihood_secured_since": livelihood,
+        "sgb8_help_before_21": sgb8,
+    }
 
 
 def generate_all(config: Config) -> Rows:

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from lotse.casework import models as cw
 from lotse.core import models as core
+from lotse.eligibility.models import PersonFacts
 from lotse.people import models as people
 from lotse.privacy import models as privacy
 
@@ -188,6 +189,7 @@ TABLES: dict[str, Table] = {
         privacy.BreakGlassAccess,
         {"case_id": "case", "user_id": "user", "organisation_id": "organisation"},
     ),
+    "eligibility_personfacts": Table(PersonFacts, {"person_id": "person", "updated_by_id": "user"}),
 }
 assert list(TABLES) == REFERENCE_TABLES + PERSON_TABLES
 

@@ -1,7 +1,9 @@
-"""`lotse bench [--persons N] [--requests R]`: page timings, one line per figure."""
+"""`lotse bench [--persons N] [--requests R] [--eligibility-persons M] [--only WHAT]`:
+page timings and eligibility engine throughput, one line per figure."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
+from tqdm import tqdm
 
 from lotse.people.models import Person
-from lotse.synth import bench
+from lotse.synth import bench, eligibility_bench
 from lotse.synth.management.commands.synth import synth_load
 
 BENCH_SEED = 4242
@@ -19,9 +22,11 @@ BENCH_SEED = 4242
 
 class Command(BaseCommand):
     help = (
-        "Benchmark the case list, a name search, the case page and a trivial view. "
+        "Benchmark the case list, a name search, the case page and a trivial view, and "
+        "the eligibility engine on synthetic fact sets. "
         "On SQLite it uses var/bench-<N>.sqlite3 and loads N synthetic persons into it "
-        "if it holds fewer; with a PostgreSQL DATABASE_URL it measures that database as is."
+        "if it holds fewer; with a PostgreSQL DATABASE_URL it measures that database as is. "
+        "The eligibility figures need no database."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,17 +37,59 @@ class Command(BaseCommand):
             action="store_true",
             help="Measure the configured database as is, also on SQLite (no migrate, no load).",
         )
+        parser.add_argument(
+            "--eligibility-persons",
+            type=int,
+            default=100_000,
+            help="Synthetic fact sets for the eligibility figures (built in memory).",
+        )
+        parser.add_argument(
+            "--only",
+            choices=["pages", "eligibility"],
+            default=None,
+            help="Run only the page benchmark or only the eligibility benchmark "
+            "(the latter without any database). Default: both.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         persons: int = options["persons"]
         requests: int = options["requests"]
-        if persons < 1 or requests < 1:
-            raise CommandError("--persons and --requests must be at least 1.")
+        eligibility: int = options["eligibility_persons"]
+        only: str | None = options["only"]
+        if persons < 1 or requests < 1 or eligibility < 1:
+            raise CommandError(
+                "--persons, --requests and --eligibility-persons must be at least 1."
+            )
+        if only != "eligibility":
+            self._pages(persons, requests, options)
+        if only != "pages":
+            self._eligibility(eligibility, progress=options["verbosity"] > 0)
+
+    def _out(self, figure: str, value: str) -> None:
+        self.stdout.write(f"{figure}: {value}")
+
+    def _eligibility(self, n: int, *, progress: bool) -> None:
+        with tqdm(
+            total=n,
+            desc="eligibility fact sets",
+            unit="persons",
+            file=sys.stderr,
+            disable=not progress,
+        ) as bar:
+
+            def advance(k: int) -> None:
+                bar.update(k)
+                if bar.n >= n:
+                    bar.close()  # before the figures are printed
+
+            eligibility_bench.run(
+                n=n, seed=BENCH_SEED, today=timezone.localdate(), out=self._out, progress=advance
+            )
+
+    def _pages(self, persons: int, requests: int, options: dict[str, Any]) -> None:
         sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
         own_db = sqlite and not options["use_configured_db"]
-
-        def out(figure: str, value: str) -> None:
-            self.stdout.write(f"{figure}: {value}")
+        out = self._out
 
         if own_db:
             path = bench.use_bench_sqlite(persons)

@@ -109,4 +109,4 @@ class Command(BaseCommand):
         total = sum(counts.values())
         self.stdout.write(f"{total} rows {where} in {seconds:.1f} s")
         for name, count in counts.items():
-            self.stdout.write(f"  {name:<18} {count:>9}")
+            self.stdout.write(f"  {name:<24} {count:>9}")
