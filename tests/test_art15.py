@@ -396,7 +396,6 @@ def test_case_page_links_the_report_for_the_lead_only(world, client):
     assert url not in client.get(reverse("casework:detail", args=[world.case.pk])).content.decode()
 
 
-
 def test_report_lists_the_facts_for_the_eligibility_check(world, as_member):
     """The facts record of #4 is residence data of the person: the report shows each
     fact, the empty ones as not known (null)."""
