@@ -36,3 +36,21 @@ def test_every_status_gives_a_wellformed_result(status):
         dates = [u.date for u in res.upcoming]
         assert dates == sorted(dates)
         assert all(d > res.on for d in dates)
+
+
+@pytest.mark.parametrize("day", ["2019-08-20", "2023-06-01", "2026-11-21"])
+def test_batch_path_gives_the_same_decisions_as_evaluate(day):
+    """evaluate_batch (statistics) skips explanations but must decide exactly as evaluate,
+    for every status (constant and checked outcomes) and for facts without a status."""
+    from lotse.eligibility.engine import evaluate_batch
+    from lotse.synth.eligibility_bench import synthetic_fact_sets
+
+    on_day = dt.date.fromisoformat(day)
+    fact_sets = synthetic_fact_sets(400, 7, dt.date(2026, 11, 21))
+    fact_sets += [facts((s, "2018-01-01", None), birth="2001-01-01") for s in CODES.statuses]
+    fact_sets.append(facts(birth="2001-01-01"))  # no status known
+    batch = evaluate_batch(fact_sets, on_day)
+    for f, (regime, results) in zip(fact_sets, batch, strict=True):
+        full = evaluate(f, on_day, with_upcoming=False)
+        assert regime == full.benefit_regime
+        assert results == tuple(i.result for i in full.access)

@@ -660,20 +660,34 @@ def evaluate_batch(
     Skips building explanations and the look-ahead; same decisions as :func:`evaluate`."""
     rs = rule_set or load_rule_set()
     plan = rs.plan(on)
-    # One row per status: the benefit entries, then the entries of each category.
-    rows = {
-        status: tuple(
-            _entries(plan[cat], status) if cat in plan else UNDECIDED
-            for cat in (BENEFIT, *rs.codes.categories)
+    benefit_plan = plan.get(BENEFIT)
+    # Per status: the benefit entries and those of each category; an outcome that
+    # needs no check is replaced by its value, and a status whose outcomes all need
+    # no check gets its whole answer precomputed.
+    rows: dict[str | None, tuple[Any, tuple[Any, ...]]] = {}
+    done: dict[str | None, tuple[str | None, tuple[str, ...]]] = {}
+    for status in (None, *rs.codes.statuses):
+        b = _entries(benefit_plan, status) if benefit_plan else UNDECIDED
+        cats = tuple(
+            _entries(plan[cat], status) if cat in plan else UNDECIDED for cat in rs.codes.categories
         )
-        for status in (None, *rs.codes.statuses)
-    }
-    out = []
+        b_value: Any = _regime(b) if isinstance(b, Decision) else b
+        values: tuple[Any, ...] = tuple(e.result if isinstance(e, Decision) else e for e in cats)
+        if b.__class__ is Decision and all(e.__class__ is Decision for e in cats):
+            done[status] = (b_value, values)
+        rows[status] = (b_value, values)
+    out: list[tuple[str | None, tuple[str, ...]]] = []
+    append = out.append
     for f in facts:
         c = Ctx(f, on)
-        row = rows.get(c.status) or rows[None]
-        benefit, *decisions = [e if e.__class__ is Decision else decide(e, c) for e in row]
-        out.append((_regime(benefit), tuple(d.result for d in decisions)))
+        status = c.status
+        answer = done.get(status)
+        if answer is not None:
+            append(answer)
+            continue
+        entries, checked = rows.get(status) or rows[None]
+        regime = _regime(decide(entries, c)) if entries.__class__ is tuple else entries
+        append((regime, tuple(v if v.__class__ is str else decide(v, c).result for v in checked)))
     return out
 
 
