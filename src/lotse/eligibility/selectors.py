@@ -17,17 +17,18 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from lotse.casework.models import Case
+from lotse.casework.selectors import case_get
 from lotse.core.models import AccessAction, Membership
 from lotse.core.roles import Perm
 from lotse.core.services import access_log_record
 from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
-from lotse.privacy.access import CaseAccess, case_access, person_access, visible_cases
+from lotse.privacy.access import CaseAccess, case_access, person_access
 from lotse.privacy.categories import Category
 
 from . import labels
 from .adapter import facts_for_person
-from .engine import Rule, RuleSet
+from .engine import Rule, RuleSet, evaluate
 from .model import AccessItem, FactsError, Result, Upcoming, parse_facts
 from .models import PersonFacts
 from .ruleset import active_rule_set
@@ -171,8 +172,6 @@ def _evaluate(
     except FactsError as exc:
         out.errors = exc.errors
     else:
-        from .engine import evaluate
-
         result = evaluate(parsed, on, rule_set=rs)
         out.result = result
         out.items = [_shown_item(i, rs) for i in result.access]
@@ -214,14 +213,7 @@ def case_eligibility(
 ) -> tuple[Case, PersonEligibility, CaseAccess]:
     """The eligibility of the case's person on ``on``; 404 out of scope, 403 when the
     role may not view cases or residence data is not shared with the actor."""
-    case = (
-        visible_cases(actor)
-        .select_related("person", "lead_organisation")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise Http404
+    case = case_get(actor=actor, case_id=case_id)
     access = case_access(actor, case)
     actor = _require_residence(actor, access)
     return case, _evaluate(actor, case.person, access, on), access
