@@ -84,3 +84,52 @@ def test_benefit_no_status_on_date_gives_no_regime():
     """Every benefit rule needs the status on the date."""
     f = facts(("gestattung", "2024-01-10", "2024-06-30"))
     assert on(f, "2025-01-01").benefit_regime is None
+
+
+def _regime_event(f, day):
+    """The benefit-regime changes ahead of ``day``: (date, regime, rule id)."""
+    return [
+        (u.date.isoformat(), u.event.removeprefix("benefit_"), u.rule_id)
+        for u in on(f, day).upcoming
+        if u.event.startswith("benefit_")
+    ]
+
+
+def test_benefit_ae_24_rechtskreiswechsel_01_06_2022():
+    """benefit.ae_24.asylblg until 31.05.2022, benefit.ae_24.sgb2 (§ 1 Abs. 1 Nr. 3 a
+    AsylbLG, Rechtskreiswechsel) from 01.06.2022."""
+    f = facts(("ae_24", "2022-04-01", None), entry="2022-03-10", nationality="UA")
+    assert on(f, "2022-05-31").benefit_regime == "asylblg_3"
+    assert on(f, "2022-06-01").benefit_regime == "sgb2"
+    assert ("2022-06-01", "sgb2", "benefit.ae_24.sgb2") in _regime_event(f, "2022-05-15")
+
+
+def test_benefit_title_after_duldung_from_the_month_after_the_grant():
+    """benefit.title.sgb2 (§ 1 Abs. 3 AsylbLG, § 7 SGB II): a § 25b permit granted on
+    15.03.2025 after a Duldung — AsylbLG until 31.03.2025, SGB II from 01.04.2025."""
+    f = facts(
+        ("duldung", "2017-01-01", "2025-03-14"),
+        ("ae_25b", "2025-03-15", None),
+        entry="2016-05-01",
+    )
+    assert on(f, "2025-03-31").benefit_regime == "asylblg_2"
+    assert on(f, "2025-04-01").benefit_regime == "sgb2"
+    assert ("2025-04-01", "sgb2", "benefit.title.sgb2") in _regime_event(f, "2025-03-20")
+
+
+def test_benefit_ae_25_5_leaves_the_asylblg_after_18_months():
+    """benefit.ae_25_5.18m (§ 1 Abs. 1 Nr. 3 c AsylbLG): § 25 Abs. 5 permit from 10.01.2024
+    — AsylbLG on 09.07.2025, SGB II from 10.07.2025 (exactly 18 months)."""
+    f = facts(
+        ("duldung", "2020-01-01", "2024-01-09"), ("ae_25_5", "2024-01-10", None), entry="2019-06-01"
+    )
+    assert on(f, "2025-07-09").benefit_regime == "asylblg_2"
+    assert on(f, "2025-07-10").benefit_regime == "sgb2"
+
+
+def test_benefit_title_sgb12_at_pension_age():
+    """benefit.title.sgb12_age (§ 41 SGB XII): settlement permit, aged 70."""
+    f = facts(
+        ("niederlassungserlaubnis", "2015-01-01", None), birth="1955-01-01", entry="2000-01-01"
+    )
+    assert on(f, "2026-11-21").benefit_regime == "sgb12"

@@ -42,8 +42,13 @@ def add_years(d: dt.date, years: int) -> dt.date:
     return add_months(d, 12 * years)
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def end_of_month(d: dt.date) -> dt.date:
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+    if d.month == 2 and calendar.isleap(d.year):
+        return d.replace(day=29)
+    return d.replace(day=_MONTH_DAYS[d.month - 1])
 
 
 class Ctx:
@@ -53,10 +58,10 @@ class Ctx:
         self.facts = facts
         self.on = on
         self.index: int | None = None
+        self.status: str | None = None
         for i, p in enumerate(facts.status_history):
             if p.start <= on and (p.end is None or on <= p.end):
-                self.index = i
-        self.status = facts.status_history[self.index].status if self.index is not None else None
+                self.index, self.status = i, p.status
         b = facts.birth_date
         self.age = on.year - b.year - ((on.month, on.day) < (b.month, b.day))
         self._months: dict[dt.date, int] = {}
@@ -231,9 +236,16 @@ def _compile_condition(key: str, value: Any, codes: Codes) -> Check:
         def asylblg_status(c: Ctx) -> bool | str:
             if c.index is None:
                 return "status_history"
-            start = c.facts.status_history[c.index].start
-            covered = c.status in asyl or (c.status in prot and c.on <= end_of_month(start))
-            return covered == want
+            if c.status in asyl:
+                return want
+            hist = c.facts.status_history
+            start = hist[c.index].start
+            # § 1 Abs. 3 AsylbLG: benefits end with the month in which the status that
+            # gave them ends (recognition, or any title after an AsylbLG status).
+            in_month = c.on <= end_of_month(start) and (
+                c.status in prot or (c.index > 0 and hist[c.index - 1].status in asyl)
+            )
+            return in_month == want
 
         return asylblg_status
     if key == "status_month_ended":
@@ -687,7 +699,8 @@ def evaluate_batch(
             continue
         entries, checked = rows.get(status) or rows[None]
         regime = _regime(decide(entries, c)) if entries.__class__ is tuple else entries
-        append((regime, tuple(v if v.__class__ is str else decide(v, c).result for v in checked)))
+        results = [v if v.__class__ is str else decide(v, c).result for v in checked]
+        append((regime, tuple(results)))
     return out
 
 
