@@ -21,11 +21,11 @@ def test_integrationskurs_renewal_does_not_restart_the_year():
 def test_integrationskurs_overlay_stop_2026():
     """overlay.integrationskurs.stop_44_4_2026: legal result unchanged, available false."""
     f = facts(("gestattung", "2025-06-01", None))
-    before = on(f, "2025-12-31").item("integrationskurs")
+    before = on(f, "2026-02-08").item("integrationskurs")
     assert before.result == "admissible"
     assert before.available is None
     assert "available" not in before.to_json()
-    after = on(f, "2026-01-01").item("integrationskurs")
+    after = on(f, "2026-02-09").item("integrationskurs")
     assert after.result == "admissible"
     assert after.available is False
     assert after.to_json()["available"] is False
@@ -169,7 +169,7 @@ def test_upcoming_overlay_start_is_reported():
     f = facts(("gestattung", "2025-06-01", None))
     ahead = [u for u in on(f, "2025-09-01").upcoming if u.event == "integrationskurs_admissible"]
     assert ahead
-    assert ahead[0].date.isoformat() == "2026-01-01"
+    assert ahead[0].date.isoformat() == "2026-02-09"
     assert "Not available in practice" in ahead[0].explanation
 
 
@@ -184,4 +184,15 @@ def test_integrationskurs_24_admissible_with_overlay_in_2026():
     """integrationskurs.ae_24.admissible; overlay.integrationskurs.stop_44_4_2026."""
     f = facts(("ae_24", "2023-01-01", None), nationality="UA")
     assert on(f, "2025-01-01").item("integrationskurs").available is None
-    assert on(f, "2026-02-01").item("integrationskurs").available is False
+    assert on(f, "2026-03-01").item("integrationskurs").available is False
+
+
+def test_integrationskurs_overlay_ends_with_the_budget_year_2026():
+    """overlay.integrationskurs.stop_44_4_2026 (BAMF Trägerrundschreiben 02/26) is limited
+    to the budget year: on 31.12.2026 not available, from 01.01.2027 the plain legal result,
+    and the look-ahead reports the change."""
+    f = facts(("gestattung", "2025-06-01", None))
+    assert on(f, "2026-12-31").item("integrationskurs").available is False
+    assert on(f, "2027-01-01").item("integrationskurs").available is None
+    ahead = [(u.date.isoformat(), u.event) for u in on(f, "2026-11-21").upcoming]
+    assert ("2027-01-01", "integrationskurs_admissible") in ahead

@@ -122,9 +122,9 @@ def test_date_filter_shows_the_rules_valid_on_that_day(world, as_member, english
     assert "benefit.asylblg2.15m" not in before  # ended 20.08.2019
     # The overlay applies from 2026 on only.
     assert "overlay.integrationskurs.stop_44_4_2026" not in _html(
-        client.get(URL, {"on": "2025-12-31"})
+        client.get(URL, {"on": "2026-02-08"})
     )
-    assert "overlay.integrationskurs.stop_44_4_2026" in _html(client.get(URL, {"on": "2026-01-01"}))
+    assert "overlay.integrationskurs.stop_44_4_2026" in _html(client.get(URL, {"on": "2026-02-09"}))
     # The boundary day is inclusive.
     assert OLD_RULE in _html(client.get(URL, {"on": "2024-02-26", "category": "benefit_regime"}))
     assert OLD_RULE not in _html(client.get(URL, {"on": "2024-02-27"}))
