@@ -33,6 +33,9 @@ class Perm:
     AGREEMENT_EDIT = "agreement.edit"  # sharing agreements / legal bases
     BREAK_GLASS = "break_glass"  # emergency access to a case of the team
     API_TOKEN = "api.token"  # noqa: S105 — a permission name, not a secret
+    OFFER_VIEW = "offer.view"  # the offer catalogue of the alliance (no personal data)
+    OFFER_EDIT = "offer.edit"  # offers of the own organisation (coordinators: all)
+    OFFER_EDIT_ALL = "offer.edit_all"  # offers of every provider, import
 
 
 CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})
@@ -56,18 +59,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_CONTRIBUTE,
             Perm.API_TOKEN,
             Perm.BREAK_GLASS,
+            Perm.OFFER_EDIT,
         }
     ),
     Role.PARTNER_STAFF: frozenset(
-        {Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN, Perm.BREAK_GLASS}
+        {Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN, Perm.BREAK_GLASS, Perm.OFFER_EDIT}
     ),
     # Coordinators, analysts and administrators see no personal case data (DESIGN §2).
-    Role.COORDINATOR: frozenset({Perm.API_TOKEN}),
+    # Coordinators keep the offer landscape of every provider.
+    Role.COORDINATOR: frozenset({Perm.API_TOKEN, Perm.OFFER_EDIT, Perm.OFFER_EDIT_ALL}),
     Role.ANALYST: frozenset({Perm.API_TOKEN}),
     Role.VOLUNTEER: frozenset(),
-    Role.ORG_ADMIN: frozenset({Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT, Perm.API_TOKEN}),
+    Role.ORG_ADMIN: frozenset(
+        {Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT, Perm.API_TOKEN, Perm.OFFER_EDIT}
+    ),
     Role.SYSADMIN: frozenset({Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT}),
 }
+# The catalogue holds no personal data: everybody in the alliance may read it.
+ROLE_PERMISSIONS = {role: perms | {Perm.OFFER_VIEW} for role, perms in ROLE_PERMISSIONS.items()}
 
 
 def role_has_perm(role: str, perm: str) -> bool:

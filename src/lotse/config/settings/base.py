@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "lotse.casework",
     "lotse.privacy",
     "lotse.eligibility",
+    "lotse.offers",
     "lotse.api",
     "lotse.synth",
 ]
