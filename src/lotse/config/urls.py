@@ -7,4 +7,5 @@ urlpatterns = [
     path("cases/", include("lotse.casework.urls")),
     path("privacy/", include("lotse.privacy.urls")),
     path("eligibility/", include("lotse.eligibility.urls")),
+    path("offers/", include("lotse.offers.urls")),
 ]

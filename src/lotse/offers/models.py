@@ -77,6 +77,8 @@ class Offer(models.Model):
         _("review due"), help_text=_("After this day the offer shows as outdated.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Folded words of title, description, provider, prerequisites and needs (services).
+    search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(

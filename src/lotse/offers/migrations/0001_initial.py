@@ -46,6 +46,7 @@ class Migration(migrations.Migration):
                 ('childcare', models.BooleanField(default=False, verbose_name='childcare available')),
                 ('review_due', models.DateField(help_text='After this day the offer shows as outdated.', verbose_name='review due')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ('search_text', models.TextField(blank=True, editable=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.district', verbose_name='district')),
