@@ -117,6 +117,8 @@ TABLE: dict[str, Spec] = {
     "eligibility:case": Spec(category="residence", args="case_pk"),
     "eligibility:facts": Spec(**EDIT, args="case_pk"),
     "eligibility:rules": Spec(perm=None, case=False),
+    # offers: matching reads master data (age, German, district) at least
+    "offers:matches": Spec(category="master", args="case_pk"),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),

@@ -664,6 +664,17 @@ def evaluate(
     )
 
 
+def evaluate_category(
+    facts: Facts, on: dt.date, category: str, *, rule_set: RuleSet | None = None
+) -> AccessItem:
+    """One category on one date (for matching offers: no other category, no look-ahead)."""
+    rs = rule_set or load_rule_set()
+    c = Ctx(facts, on)
+    plan = rs.plan(on)
+    decision = decide(_entries(plan[category], c.status), c) if category in plan else UNDECIDED
+    return _item(category, decision, rs, on)
+
+
 def evaluate_batch(
     facts: Iterable[Facts], on: dt.date, *, rule_set: RuleSet | None = None
 ) -> list[tuple[str | None, tuple[str, ...]]]:

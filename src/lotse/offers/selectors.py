@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from lotse.people.names import fold
 
+from .codes import ELIGIBILITY_CATEGORY
+from .matching import OfferRow
 from .models import Offer
 
 
@@ -23,6 +26,9 @@ class CatalogueFilters:
     provider_id: int | None = None
     need_type_id: int | None = None
     status: str = ""  # a residence status the offer admits (its own restriction)
+    # With a status: also drop offers whose category the law closes for every person
+    # with that status (offers.access.legally_closed).
+    status_by_law: bool = True
     age: int | None = None  # an age within the offer's age range
     language: str = ""  # language of instruction
     free_places: bool = False  # only offers with free places (or no fixed capacity)
@@ -61,6 +67,10 @@ def catalogue(filters: CatalogueFilters, *, today: dt.date | None = None) -> Que
         # admits every status; codes are plain words none of which contains another
         # in quotes.
         qs = qs.filter(Q(statuses=[]) | Q(statuses__icontains=f'"{filters.status}"'))
+        if filters.status_by_law:
+            closed = closed_categories(filters.status, today)
+            if closed:
+                qs = qs.exclude(category__in=closed)
     if filters.age is not None:
         qs = qs.filter(
             Q(age_min__isnull=True) | Q(age_min__lte=filters.age),
@@ -72,3 +82,114 @@ def catalogue(filters: CatalogueFilters, *, today: dt.date | None = None) -> Que
         qs = qs.filter(Q(capacity__isnull=True) | Q(capacity__gt=F("occupied")))
     return qs.distinct() if filters.need_type_id else qs
 
+
+
+# --- compact rows for matching ---------------------------------------------------------
+
+_ROWS_CACHE: dict[str, object] = {}
+
+
+def offer_rows(*, today: dt.date | None = None) -> list[OfferRow]:
+    """Active offers that have not ended, as compact rows for :mod:`matching`.
+
+    Cached per process and rebuilt when the catalogue changed (offer count, latest
+    change or need-type links differ): two cheap aggregate queries per call instead of
+    loading thousands of offers."""
+    today = today or timezone.localdate()
+    active = Offer.objects.filter(is_active=True).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+    stamp = active.aggregate(n=Count("id"), last=Max("updated_at"))
+    links = Offer.need_types.through.objects.count()
+    key = f"{today}|{stamp['n']}|{stamp['last']}|{links}"
+    if _ROWS_CACHE.get("key") != key:
+        needs: dict[int, set[int]] = {}
+        for offer_id, need_id in Offer.need_types.through.objects.values_list(
+            "offer_id", "needtype_id"
+        ):
+            needs.setdefault(offer_id, set()).add(need_id)
+        rows = [
+            OfferRow(
+                id=pk,
+                title=title,
+                provider=provider,
+                category=category,
+                eligibility_category=ELIGIBILITY_CATEGORY.get(category),
+                statuses=frozenset(statuses or ()),
+                age_min=age_min,
+                age_max=age_max,
+                german_min=german_min,
+                district_id=district_id,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                rolling_entry=rolling,
+                capacity=capacity,
+                occupied=occupied,
+                need_type_ids=frozenset(needs.get(pk, ())),
+            )
+            for (
+                pk,
+                title,
+                provider,
+                category,
+                statuses,
+                age_min,
+                age_max,
+                german_min,
+                district_id,
+                starts_on,
+                ends_on,
+                rolling,
+                capacity,
+                occupied,
+            ) in active.order_by("pk").values_list(
+                "pk",
+                "title",
+                "provider__name",
+                "category",
+                "statuses",
+                "age_min",
+                "age_max",
+                "german_min",
+                "district_id",
+                "starts_on",
+                "ends_on",
+                "rolling_entry",
+                "capacity",
+                "occupied",
+            )
+        ]
+        _ROWS_CACHE["key"] = key
+        _ROWS_CACHE["rows"] = rows
+    return list(_ROWS_CACHE["rows"])  # type: ignore[call-overload]
+
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "title": ("title", "pk"),
+    "start": (F("starts_on").asc(nulls_last=True), "title", "pk"),
+}
+
+
+def catalogue_page(
+    filters: CatalogueFilters, *, sort: str = "title", page: int = 1, today: dt.date | None = None
+) -> Page[Offer]:
+    """One page of the catalogue, sorted by title or by start date (open dates last)."""
+    qs = catalogue(filters, today=today).order_by(*SORTS.get(sort, SORTS["title"]))
+    return Paginator(qs, settings.LOTSE_PAGE_SIZE).get_page(page)
+
+
+def offer_get(*, offer_id: int) -> Offer:
+    """One offer with what its page shows (404 if there is none); deactivated offers
+    stay readable, e.g. for earlier referrals."""
+    qs = Offer.objects.select_related("provider", "district", "updated_by").prefetch_related(
+        "need_types"
+    )
+    return get_object_or_404(qs, pk=offer_id)
+
+
+def offer_can_edit(*, actor: Membership, provider_id: int | None) -> bool:
+    """Whether ``actor`` may maintain offers of the provider: coordinators every
+    provider's, the other editing roles their own organisation's."""
+    if actor.has_perm(Perm.OFFER_EDIT_ALL):
+        return True
+    return actor.has_perm(Perm.OFFER_EDIT) and provider_id == actor.organisation_id

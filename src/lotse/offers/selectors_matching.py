@@ -1,0 +1,137 @@
+"""Matching for a registered person: scoped, consent-checked and logged (DESIGN §5).
+
+What the reader may see decides what the matching may use: master data (age, German,
+district) are required; the residence history feeds the legal check only if residence
+data are shared, otherwise the legal check says "not shared"; open needs count only
+from life domains whose category is shared. The access log records exactly those
+categories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from lotse.casework.codes import ItemKind, NeedStatus
+from lotse.casework.models import AssessmentItem, Case
+from lotse.casework.selectors import case_get
+from lotse.core.models import AccessAction, Membership
+from lotse.core.roles import Perm
+from lotse.core.services import access_log_record
+from lotse.eligibility.adapter import facts_for_person, german_level
+from lotse.eligibility.model import FactsError, parse_facts
+from lotse.eligibility.models import PersonFacts
+from lotse.eligibility.ruleset import active_rule_set
+from lotse.people.models import Person, ResidenceStatusPeriod
+from lotse.privacy.access import CaseAccess, case_access, person_access
+from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
+
+from .matching import Match, Profile, match
+from .selectors import offer_rows
+
+
+@dataclass
+class PersonMatches:
+    person: Person
+    matches: list[Match]
+    residence_shared: bool
+    facts_errors: dict[str, str]
+    needs_used: dict[int, str]
+
+
+def _profile(person: Person, access: CaseAccess, today: dt.date) -> tuple[Profile, dict[str, str]]:
+    facts = None
+    errors: dict[str, str] = {}
+    if access.allows(Category.RESIDENCE):
+        raw = facts_for_person(
+            person,
+            residence=ResidenceStatusPeriod.objects.filter(person=person),
+            benefits=None,
+            record=PersonFacts.objects.filter(person=person).first(),
+        )
+        try:
+            facts = parse_facts(raw, active_rule_set().codes)
+        except FactsError as exc:
+            errors = exc.errors
+    domains = [d for d, c in LIFE_DOMAIN_CATEGORY.items() if access.allows(c)]
+    needs: dict[int, str] = {}
+    items = AssessmentItem.objects.filter(
+        assessment__case__person=person,
+        kind=ItemKind.NEED,
+        status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS],
+        need_type__isnull=False,
+        life_domain__in=domains,
+    ).values_list("need_type_id", "priority")
+    for need_id, priority in items:
+        needs[need_id] = priority or needs.get(need_id, "")
+    return (
+        Profile(
+            birth_date=person.birth_date,
+            german_level=german_level(person),
+            district_id=person.district_id,
+            open_needs=needs,
+            facts=facts,
+            today=today,
+        ),
+        errors,
+    )
+
+
+def _log(actor: Membership, person: Person, access: CaseAccess, needs_shown: bool) -> None:
+    categories: list[str] = [Category.MASTER, Category.RESIDENCE]
+    if needs_shown:
+        categories += sorted({c for d, c in LIFE_DOMAIN_CATEGORY.items() if access.allows(c)})
+    by_basis: dict[str, list[str]] = {}
+    for category, basis in access.by_basis_map(categories).items():
+        by_basis.setdefault(basis, []).append(category)
+    for basis, shown in by_basis.items():
+        access_log_record(
+            actor=actor,
+            action=AccessAction.READ,
+            person_ids=[person.pk],
+            categories=shown,
+            basis=basis,
+            object_type="offer_matching",
+            object_id=person.pk,
+        )
+
+
+def _matches(
+    actor: Membership | None, person: Person, access: CaseAccess, only_needs: bool
+) -> PersonMatches:
+    if actor is None or not access.visible:
+        raise Http404
+    if not actor.has_perm(Perm.CASE_VIEW) or not access.allows(Category.MASTER):
+        raise PermissionDenied
+    today = timezone.localdate()
+    profile, errors = _profile(person, access, today)
+    found = match(profile, offer_rows(today=today), active_rule_set(), only_needs=only_needs)
+    _log(actor, person, access, needs_shown=bool(profile.open_needs))
+    return PersonMatches(
+        person=person,
+        matches=found,
+        residence_shared=access.allows(Category.RESIDENCE),
+        facts_errors=errors,
+        needs_used=profile.open_needs,
+    )
+
+
+def case_matches(
+    *, actor: Membership | None, case_id: int, only_needs: bool = False
+) -> tuple[Case, PersonMatches]:
+    case = case_get(actor=actor, case_id=case_id)
+    return case, _matches(actor, case.person, case_access(actor, case), only_needs)
+
+
+def person_matches(
+    *, actor: Membership | None, person_id: int, only_needs: bool = False
+) -> PersonMatches:
+    access = person_access(actor, person_id)
+    if not access.visible:
+        raise Http404
+    person = Person.objects.select_related("district").get(pk=person_id)
+    return _matches(actor, person, access, only_needs)

@@ -1,0 +1,55 @@
+"""The page "Passende Angebote" of a case: ranked offers with reasons (issue #5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from lotse.core.models import Membership
+from lotse.core.roles import Perm
+from lotse.core.views import actor_required
+
+from .reasons import need_names, reason_text
+from .selectors_matching import case_matches
+
+SHOWN = 50
+
+
+@actor_required(Perm.CASE_VIEW)
+def matches(request: HttpRequest, case_pk: int) -> HttpResponse:
+    actor: Membership = request.membership  # type: ignore[attr-defined]
+    only_needs = request.GET.get("needs") == "1"
+    show_excluded = request.GET.get("excluded") == "1"
+    case, found = case_matches(actor=actor, case_id=case_pk, only_needs=only_needs)
+    names = need_names(found.matches)
+
+    def rows(ms: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "m": m,
+                "fits": [reason_text(r, names) for r in m.reasons if r.fit],
+                "against": [reason_text(r, names) for r in m.reasons if not r.fit],
+            }
+            for m in ms
+        ]
+
+    accessible = [m for m in found.matches if not m.excluded]
+    excluded = [m for m in found.matches if m.excluded]
+    return render(
+        request,
+        "offers/matches.html",
+        {
+            "case": case,
+            "person": case.person,
+            "found": found,
+            "accessible": rows(accessible[:SHOWN]),
+            "accessible_count": len(accessible),
+            "excluded": rows(excluded[:SHOWN]) if show_excluded else [],
+            "excluded_count": len(excluded),
+            "only_needs": only_needs,
+            "show_excluded": show_excluded,
+            "need_count": len(found.needs_used),
+        },
+    )
