@@ -119,6 +119,8 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any] | None]] = {
     "benefit_list": ("get", "/persons/{person}/benefits", "view", None),
     # Needs master and residence data (the facts); 403 when they are not shared.
     "eligibility": ("get", "/persons/{person}/eligibility", "view", None),
+    # Needs master data; residence and the life domains of needs only if shared.
+    "matches": ("get", "/persons/{person}/matches", "view", None),
     "case": ("get", "/cases/{case}", "view", None),
     "team_list": ("get", "/cases/{case}/team", "view", None),
     "plan": ("get", "/cases/{case}/plan", "view", None),
@@ -407,6 +409,9 @@ ELSEWHERE = {
     ("post", "/persons"): "test_persons.py: registering opens a case led by the caller",
     # Facts sent by the client, no personal data of lotse: any token, nothing logged.
     ("post", "/eligibility"): "test_eligibility_api.py: any role with a token, no log entry",
+    # The catalogue: no personal data, every role, nothing logged.
+    ("get", "/offers"): "test_offers_api.py: every role with a token, filters, no log entry",
+    ("get", "/offers/{}"): "test_offers_api.py: every role with a token, 404 for unknown ids",
 }
 
 
