@@ -54,3 +54,26 @@ def test_batch_path_gives_the_same_decisions_as_evaluate(day):
         full = evaluate(f, on_day, with_upcoming=False)
         assert regime == full.benefit_regime
         assert results == tuple(i.result for i in full.access)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_category_timeline_equals_evaluating_every_day(seed):
+    """CategoryTimeline (breakpoints) gives on every day of two years the same result as
+    evaluating that day directly, for realistic histories with flags."""
+    from lotse.eligibility.engine import CategoryTimeline, evaluate_category
+    from lotse.synth.eligibility_bench import synthetic_fact_sets
+
+    start = dt.date(2025, 1, 1)
+    for f in synthetic_fact_sets(5, seed, dt.date(2026, 11, 21)):
+        timeline = CategoryTimeline(f, CODES.categories, start, dt.date(2026, 12, 31))
+        day = start
+        while day <= dt.date(2026, 12, 31):
+            for category in CODES.categories:
+                direct = evaluate_category(f, day, category)
+                got = timeline.item(category, day)
+                assert (got.result, got.rule_id, got.available) == (
+                    direct.result,
+                    direct.rule_id,
+                    direct.available,
+                ), (category, day)
+            day += dt.timedelta(days=1)

@@ -12,7 +12,7 @@ from lotse.casework.models import Assessment, AssessmentItem
 from lotse.core.models import AccessLogEntry, District, NeedType
 from lotse.eligibility import parse_facts
 from lotse.eligibility.ruleset import active_rule_set
-from lotse.offers.matching import OfferRow, Profile, match
+from lotse.offers.matching import Matcher, OfferRow, Profile, match
 from lotse.offers.models import Offer
 from lotse.offers.selectors import offer_rows
 from lotse.people.models import PersonLanguage, ResidenceStatusPeriod
@@ -72,6 +72,11 @@ def by_id(matches):
     return {m.offer.id: m for m in matches}
 
 
+def why(m, p=None):
+    """The reasons of a match (built on demand, as the page does)."""
+    return Matcher(p or profile(), [m.offer], active_rule_set()).explain(m)
+
+
 def test_integration_course_is_closed_to_a_geduldete_by_law_with_the_citation():
     """integrationskurs.other_duldung.excluded (§ 44 Abs. 4 S. 2 AufenthG) excludes it."""
     m = match(
@@ -80,7 +85,7 @@ def test_integration_course_is_closed_to_a_geduldete_by_law_with_the_citation():
         active_rule_set(),
     )[0]
     assert m.excluded
-    legal = [r for r in m.reasons if r.code == "legal"][0]
+    legal = [r for r in why(m) if r.code == "legal"][0]
     assert legal.params["rule_id"] == "integrationskurs.other_duldung.excluded"
     assert "§ 44" in legal.params["citation"]
 
@@ -117,16 +122,17 @@ def test_age_german_and_status_restrictions_exclude_with_reasons():
         row(id=4, age_min=18, age_max=27, german_min="A2", statuses=frozenset({"duldung"})),
     ]
     found = by_id(match(p, offers, active_rule_set()))
-    assert [r.code for r in found[1].reasons if not r.fit] == ["age"]
-    assert [r.code for r in found[2].reasons if not r.fit] == ["german"]
-    assert [r.code for r in found[3].reasons if not r.fit] == ["status"]
+    assert [r.code for r in why(found[1], p) if not r.fit] == ["age"]
+    assert [r.code for r in why(found[2], p) if not r.fit] == ["german"]
+    assert [r.code for r in why(found[3], p) if not r.fit] == ["status"]
     assert not found[4].excluded
 
 
 def test_unknown_german_level_warns_but_does_not_exclude():
-    found = match(profile(german_level=None), [row(german_min="B1")], active_rule_set())[0]
+    p = profile(german_level=None)
+    found = match(p, [row(german_min="B1")], active_rule_set())[0]
     assert not found.excluded
-    assert [r.code for r in found.reasons if not r.fit] == ["german_unknown"]
+    assert [r.code for r in why(found, p) if not r.fit] == ["german_unknown"]
 
 
 def test_ranking_needs_first_then_legal_district_free_places():
@@ -154,7 +160,7 @@ def test_only_needs_and_ended_offers():
 
 def test_full_offer_is_kept_with_waiting_list_note():
     m = match(profile(), [row(capacity=12, occupied=12)], active_rule_set())[0]
-    assert not m.excluded and "full" in [r.code for r in m.reasons]
+    assert not m.excluded and "full" in [r.code for r in why(m)]
 
 
 def test_without_residence_data_the_legal_check_is_left_out():

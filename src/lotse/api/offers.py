@@ -171,7 +171,8 @@ def matches(request: HttpRequest, person_id: int, query: Query[MatchQuery]) -> l
         actor=acting(request, Perm.CASE_VIEW), person_id=person_id, only_needs=query.only_needs
     )
     shown = [m for m in found.matches if query.include_excluded or not m.excluded][: query.limit]
-    names = need_names(shown)
+    explained = [found.matcher.explain(m) for m in shown]
+    names = need_names(explained)
     return [
         {
             "offer_id": m.offer.id,
@@ -182,8 +183,8 @@ def matches(request: HttpRequest, person_id: int, query: Query[MatchQuery]) -> l
             "checked_on": m.on,
             "legal_result": m.legal.result if m.legal else None,
             "reasons": [
-                {"code": r.code, "fit": r.fit, "text": reason_text(r, names)} for r in m.reasons
+                {"code": r.code, "fit": r.fit, "text": reason_text(r, names)} for r in reasons
             ],
         }
-        for m in shown
+        for m, reasons in zip(shown, explained, strict=True)
     ]

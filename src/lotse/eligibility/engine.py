@@ -360,6 +360,8 @@ class RuleSet:
     meta: dict[str, Any]
     directory: Path
     digest: str
+    months: frozenset[int] = frozenset()  # month counts used by conditions
+    ages: frozenset[int] = frozenset()  # ages used by conditions
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -541,6 +543,18 @@ def compile_rule_set(directory: Path = RULES_DIR) -> RuleSet:
             dates.add(o.valid_to + dt.timedelta(days=1))
     change_dates = tuple(sorted(dates))
     compiled = {k: tuple(v) for k, v in by_cat.items()}
+    months: set[int] = set()
+    ages: set[int] = set()
+    for rules in compiled.values():
+        for rule in rules:
+            for key, value in rule.conditions.items():
+                key = key.removeprefix("not_")
+                if key.startswith("months_since_flag"):
+                    months.update(int(v) for v in dict(value).values())
+                elif key.startswith("months_"):
+                    months.add(int(value))
+                elif key in ("age_min", "age_below"):
+                    ages.add(int(value))
     starts = (dt.date.min, *change_dates)
     return RuleSet(
         codes=codes,
@@ -551,6 +565,8 @@ def compile_rule_set(directory: Path = RULES_DIR) -> RuleSet:
         meta=meta,
         directory=directory,
         digest=_digest(directory),
+        months=frozenset(months),
+        ages=frozenset(ages),
     )
 
 
@@ -673,6 +689,61 @@ def evaluate_category(
     plan = rs.plan(on)
     decision = decide(_entries(plan[category], c.status), c) if category in plan else UNDECIDED
     return _item(category, decision, rs, on)
+
+
+def breakpoints(facts: Facts, rs: RuleSet, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every day in (start, end] on which a rule condition may change its value for
+    these facts: the rule set's month counts after each anchor date (entry, asylum
+    application, date flags, period starts), the ages it uses, period boundaries, the
+    month after a period began, and the law's change dates. Between two of them every
+    result is constant, so a result on any day is the result on the last breakpoint."""
+    anchors: set[dt.date] = {p.start for p in facts.status_history}
+    if facts.entry_date:
+        anchors.add(facts.entry_date)
+    anchors.update(v for v in facts.flags.values() if isinstance(v, dt.date))
+    dates: set[dt.date] = {add_months(a, m) for a in anchors for m in rs.months}
+    dates.update(add_years(facts.birth_date, age) for age in rs.ages)
+    for p in facts.status_history:
+        dates.add(p.start)
+        dates.add(end_of_month(p.start) + dt.timedelta(days=1))
+        if p.end is not None:
+            dates.add(p.end + dt.timedelta(days=1))
+    dates.update(rs.change_dates)
+    return sorted(d for d in dates if start < d <= end)
+
+
+class CategoryTimeline:
+    """Results of some categories for one person from ``start`` to ``end``, evaluated
+    once per breakpoint (matching many offers with many start dates)."""
+
+    def __init__(
+        self,
+        facts: Facts,
+        categories: Iterable[str],
+        start: dt.date,
+        end: dt.date,
+        rule_set: RuleSet | None = None,
+    ) -> None:
+        rs = rule_set or load_rule_set()
+        self.days = [start, *breakpoints(facts, rs, start, max(start, end))]
+        self.items: dict[str, list[AccessItem]] = {c: [] for c in categories}
+        for day in self.days:
+            c = Ctx(facts, day)
+            plan = rs.plan(day)
+            for category, items in self.items.items():
+                entries = plan.get(category)
+                decision = decide(_entries(entries, c.status), c) if entries else UNDECIDED
+                items.append(_item(category, decision, rs, day))
+        self.statuses = [Ctx(facts, day).status for day in self.days]
+
+    def _index(self, on: dt.date) -> int:
+        return max(bisect.bisect_right(self.days, on) - 1, 0)
+
+    def item(self, category: str, on: dt.date) -> AccessItem:
+        return self.items[category][self._index(on)]
+
+    def status(self, on: dt.date) -> str | None:
+        return self.statuses[self._index(on)]
 
 
 def evaluate_batch(

@@ -2,8 +2,9 @@
 
 Pure: takes a compact profile of the person and compact rows of the offers, returns
 matches. The legal check uses the eligibility engine on the offer's start date (today
-for running offers and rolling entry), cached per (category, date), so one person over
-thousands of offers costs a few engine calls (docs/offers.md, `lotse bench`).
+for running offers and rolling entry); the person's results are evaluated once per
+breakpoint of their facts, so one person over thousands of offers costs a few dozen
+engine evaluations and a few comparisons per offer (`lotse bench`).
 
 Reasons are codes with parameters; the page turns them into German sentences.
 """
@@ -11,10 +12,12 @@ Reasons are codes with parameters; the page turns them into German sentences.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from lotse.eligibility.engine import RuleSet, evaluate_category
+from lotse.eligibility.engine import CategoryTimeline, RuleSet
 from lotse.eligibility.model import AccessItem, Facts
 
 CEFR = ("none", "A1", "A2", "B1", "B2", "C1", "C2")
@@ -73,82 +76,106 @@ class Match:
     score: int
     excluded: bool
     on: dt.date  # the date the checks were made for (start or today)
-    reasons: tuple[Reason, ...]
     legal: AccessItem | None
+
+
+_rank_key = operator.itemgetter(0, 1, 2, 3, 4)
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-class LegalCache:
-    """Engine results per (category, date) for one person."""
+class Matcher:
+    """Matching for one person: the legal results over time are evaluated once (per
+    breakpoint of the person's facts, :class:`CategoryTimeline`), each offer then costs
+    a few comparisons. Reasons are built only for the matches shown (:meth:`explain`)."""
 
-    def __init__(self, facts: Facts | None, rule_set: RuleSet) -> None:
-        self.facts = facts
-        self.rule_set = rule_set
-        self._items: dict[tuple[str, dt.date], AccessItem] = {}
-        self._status: dict[dt.date, str | None] = {}
+    def __init__(self, profile: Profile, offers: Sequence[OfferRow], rule_set: RuleSet) -> None:
+        self.profile = profile
+        self.offers = offers
+        today = profile.today
+        categories = {o.eligibility_category for o in offers if o.eligibility_category}
+        last = max((o.starts_on for o in offers if o.starts_on), default=today)
+        self.timeline = (
+            CategoryTimeline(profile.facts, sorted(categories), today, last, rule_set)
+            if profile.facts is not None
+            else None
+        )
+        self.german = CEFR_RANK.get(profile.german_level or "", None)
 
-    def item(self, category: str, on: dt.date) -> AccessItem | None:
-        if self.facts is None:
+    def _on(self, o: OfferRow) -> dt.date:
+        today = self.profile.today
+        return o.starts_on if (o.starts_on and o.starts_on > today) else today
+
+    def legal(self, o: OfferRow, on: dt.date) -> AccessItem | None:
+        if self.timeline is None or not o.eligibility_category:
             return None
-        key = (category, on)
-        found = self._items.get(key)
-        if found is None:
-            found = evaluate_category(self.facts, on, category, rule_set=self.rule_set)
-            self._items[key] = found
-        return found
+        return self.timeline.item(o.eligibility_category, on)
 
-    def status(self, on: dt.date) -> str | None:
-        if self.facts is None:
-            return None
-        if on not in self._status:
-            current = None
-            for p in self.facts.status_history:
-                if p.start <= on and (p.end is None or on <= p.end):
-                    current = p.status
-            self._status[on] = current
-        return self._status[on]
+    def match(self, *, only_needs: bool = False) -> list[Match]:
+        """All offers that have not ended, ranked: accessible first by score, then the
+        excluded ones so that gaps show. ``only_needs``: offers for an open need only."""
+        p = self.profile
+        today, birth, district = p.today, p.birth_date, p.district_id
+        needs = p.open_needs
+        need_ids = frozenset(needs)
+        german = self.german
+        soon = today + dt.timedelta(days=STARTS_SOON_DAYS)
+        timeline = self.timeline
+        ranked: list[tuple[Any, ...]] = []
+        for o in self.offers:
+            if o.ends_on is not None and o.ends_on < today:
+                continue
+            answered = o.need_type_ids & need_ids
+            if only_needs and not answered:
+                continue
+            on = o.starts_on if (o.starts_on and o.starts_on > today) else today
+            score = sum(NEED_SCORE.get(needs[n], 25) for n in answered) if answered else 0
+            excluded = False
+            item = None
+            if timeline is not None and o.eligibility_category:
+                item = timeline.item(o.eligibility_category, on)
+                if item.result == "excluded":
+                    excluded = True
+                else:
+                    score += LEGAL_SCORE.get(item.result, 0)
+                if o.statuses and timeline.status(on) not in o.statuses:
+                    excluded = True
+            elif o.statuses and timeline is not None and timeline.status(on) not in o.statuses:
+                excluded = True
+            if o.age_min is not None or o.age_max is not None:
+                age = _age(birth, on)
+                if (o.age_min is not None and age < o.age_min) or (
+                    o.age_max is not None and age > o.age_max
+                ):
+                    excluded = True
+            if o.german_min and german is not None and german < CEFR_RANK.get(o.german_min, 0):
+                excluded = True
+            if district is not None and o.district_id == district:
+                score += SAME_DISTRICT
+            if o.capacity is not None and o.occupied < o.capacity:
+                score += FREE_PLACE
+            if o.starts_on and today < o.starts_on <= soon:
+                score += STARTS_SOON
+            ranked.append((excluded, -score, o.starts_on or today, o.title, o.id, o, on, item))
+        ranked.sort(key=_rank_key)
+        return [Match(r[5], -r[1], r[0], r[6], r[7]) for r in ranked]
 
-
-def match(
-    profile: Profile,
-    offers: Iterable[OfferRow],
-    rule_set: RuleSet,
-    *,
-    only_needs: bool = False,
-) -> list[Match]:
-    """All offers that have not ended, ranked: accessible first by score, then the
-    excluded ones (with their reasons) so that gaps show. ``only_needs`` keeps offers
-    answering at least one open need."""
-    today = profile.today
-    legal = LegalCache(profile.facts, rule_set)
-    german = CEFR_RANK.get(profile.german_level or "", None)
-    needs = profile.open_needs
-    out: list[Match] = []
-    for o in offers:
-        if o.ends_on is not None and o.ends_on < today:
-            continue
-        answered = o.need_type_ids & needs.keys() if needs else frozenset()
-        if only_needs and not answered:
-            continue
-        on = o.starts_on if (o.starts_on and o.starts_on > today) else today
+    def explain(self, m: Match) -> tuple[Reason, ...]:
+        """Why the offer fits or is excluded (the same checks as :meth:`match`)."""
+        p, o, on = self.profile, m.offer, m.on
+        today = p.today
         reasons: list[Reason] = []
-        score = 0
-        excluded = False
-        for need_id in answered:
-            score += NEED_SCORE.get(needs[need_id], 25)
+        for need_id in sorted(o.need_type_ids & p.open_needs.keys()):
             reasons.append(Reason("need", True, {"need_type_id": need_id}))
-        item = legal.item(o.eligibility_category, on) if o.eligibility_category else None
+        item = m.legal
         if item is not None:
             if item.result == "excluded":
-                excluded = True
                 reasons.append(
                     Reason("legal", False, {"rule_id": item.rule_id, "citation": item.citation})
                 )
             else:
-                score += LEGAL_SCORE.get(item.result, 0)
                 reasons.append(
                     Reason(
                         "legal",
@@ -163,46 +190,41 @@ def match(
                 )
                 if item.available is False:
                     reasons.append(Reason("unavailable", False, {"note": item.availability_note}))
-        if o.statuses:
-            status = legal.status(on)
-            if status is not None and status not in o.statuses:
-                excluded = True
-                reasons.append(Reason("status", False, {"status": status}))
-        age = _age(profile.birth_date, on)
+        if o.statuses and self.timeline is not None:
+            status = self.timeline.status(on)
+            if status not in o.statuses:
+                reasons.append(Reason("status", False, {"status": status or ""}))
+        age = _age(p.birth_date, on)
         if (o.age_min is not None and age < o.age_min) or (
             o.age_max is not None and age > o.age_max
         ):
-            excluded = True
-            reasons.append(
-                Reason("age", False, {"age": age, "min": o.age_min, "max": o.age_max})
-            )
+            reasons.append(Reason("age", False, {"age": age, "min": o.age_min, "max": o.age_max}))
         if o.german_min:
-            wanted = CEFR_RANK.get(o.german_min, 0)
-            if german is None:
+            if self.german is None:
                 reasons.append(Reason("german_unknown", False, {"min": o.german_min}))
-            elif german < wanted:
-                excluded = True
+            elif self.german < CEFR_RANK.get(o.german_min, 0):
                 reasons.append(
-                    Reason("german", False, {"min": o.german_min, "have": profile.german_level})
+                    Reason("german", False, {"min": o.german_min, "have": p.german_level})
                 )
-        if profile.district_id is not None and o.district_id == profile.district_id:
-            score += SAME_DISTRICT
+        if p.district_id is not None and o.district_id == p.district_id:
             reasons.append(Reason("district", True))
         if o.capacity is not None:
             if o.occupied >= o.capacity:
                 reasons.append(Reason("full", False))
             else:
-                score += FREE_PLACE
                 reasons.append(Reason("free", True, {"free": o.capacity - o.occupied}))
         if o.starts_on and today < o.starts_on <= today + dt.timedelta(days=STARTS_SOON_DAYS):
-            score += STARTS_SOON
             reasons.append(Reason("starts_soon", True, {"on": o.starts_on}))
         elif o.rolling_entry or (o.starts_on is not None and o.starts_on <= today):
             reasons.append(Reason("running", True))
-        out.append(Match(o, score, excluded, on, tuple(reasons), item))
-    out.sort(key=lambda m: (m.excluded, -m.score, m.offer.starts_on or today, m.offer.title))
-    return out
+        return tuple(reasons)
 
 
-def top(matches: Sequence[Match], n: int) -> list[Match]:
-    return [m for m in matches if not m.excluded][:n]
+def match(
+    profile: Profile,
+    offers: Sequence[OfferRow],
+    rule_set: RuleSet,
+    *,
+    only_needs: bool = False,
+) -> list[Match]:
+    return Matcher(profile, offers, rule_set).match(only_needs=only_needs)

@@ -9,7 +9,7 @@ from lotse.core.models import NeedType
 from lotse.eligibility import labels as elig_labels
 from lotse.people.codes import ResidenceStatus
 
-from .matching import Match, Reason
+from .matching import Reason
 
 
 def reason_text(r: Reason, need_names: dict[int, str]) -> str:
@@ -66,6 +66,6 @@ def reason_text(r: Reason, need_names: dict[int, str]) -> str:
     return r.code
 
 
-def need_names(matches: list[Match]) -> dict[int, str]:
-    ids = {int(r.params["need_type_id"]) for m in matches for r in m.reasons if r.code == "need"}  # type: ignore[call-overload]
+def need_names(reasons: list[tuple[Reason, ...]]) -> dict[int, str]:
+    ids = {int(r.params["need_type_id"]) for rs in reasons for r in rs if r.code == "need"}  # type: ignore[call-overload]
     return dict(NeedType.objects.filter(pk__in=ids).values_list("pk", "name"))

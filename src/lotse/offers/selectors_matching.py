@@ -30,7 +30,7 @@ from lotse.people.models import Person, ResidenceStatusPeriod
 from lotse.privacy.access import CaseAccess, case_access, person_access
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 
-from .matching import Match, Profile, match
+from .matching import Match, Matcher, Profile
 from .selectors import offer_rows
 
 
@@ -38,6 +38,7 @@ from .selectors import offer_rows
 class PersonMatches:
     person: Person
     matches: list[Match]
+    matcher: Matcher
     residence_shared: bool
     facts_errors: dict[str, str]
     needs_used: dict[int, str]
@@ -109,11 +110,13 @@ def _matches(
         raise PermissionDenied
     today = timezone.localdate()
     profile, errors = _profile(person, access, today)
-    found = match(profile, offer_rows(today=today), active_rule_set(), only_needs=only_needs)
+    matcher = Matcher(profile, offer_rows(today=today), active_rule_set())
+    found = matcher.match(only_needs=only_needs)
     _log(actor, person, access, needs_shown=bool(profile.open_needs))
     return PersonMatches(
         person=person,
         matches=found,
+        matcher=matcher,
         residence_shared=access.allows(Category.RESIDENCE),
         facts_errors=errors,
         needs_used=profile.open_needs,

@@ -23,20 +23,22 @@ def matches(request: HttpRequest, case_pk: int) -> HttpResponse:
     only_needs = request.GET.get("needs") == "1"
     show_excluded = request.GET.get("excluded") == "1"
     case, found = case_matches(actor=actor, case_id=case_pk, only_needs=only_needs)
-    names = need_names(found.matches)
+    accessible = [m for m in found.matches if not m.excluded]
+    excluded = [m for m in found.matches if m.excluded]
+    shown = accessible[:SHOWN] + (excluded[:SHOWN] if show_excluded else [])
+    explained = {m.offer.id: found.matcher.explain(m) for m in shown}
+    names = need_names(list(explained.values()))
 
     def rows(ms: list[Any]) -> list[dict[str, Any]]:
         return [
             {
                 "m": m,
-                "fits": [reason_text(r, names) for r in m.reasons if r.fit],
-                "against": [reason_text(r, names) for r in m.reasons if not r.fit],
+                "fits": [reason_text(r, names) for r in explained[m.offer.id] if r.fit],
+                "against": [reason_text(r, names) for r in explained[m.offer.id] if not r.fit],
             }
             for m in ms
         ]
 
-    accessible = [m for m in found.matches if not m.excluded]
-    excluded = [m for m in found.matches if m.excluded]
     return render(
         request,
         "offers/matches.html",
