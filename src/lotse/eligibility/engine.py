@@ -545,8 +545,8 @@ def compile_rule_set(directory: Path = RULES_DIR) -> RuleSet:
     compiled = {k: tuple(v) for k, v in by_cat.items()}
     months: set[int] = set()
     ages: set[int] = set()
-    for rules in compiled.values():
-        for rule in rules:
+    for compiled_rules in compiled.values():
+        for rule in compiled_rules:
             for key, value in rule.conditions.items():
                 key = key.removeprefix("not_")
                 if key.startswith("months_since_flag"):
