@@ -274,3 +274,24 @@ def test_offer_rows_cache_follows_changes(catalogue):
     course = Offer.objects.get(title="Berufssprachkurs B1/B2")
     course.need_types.clear()
     assert offer_rows()[0].need_type_ids == frozenset()
+
+
+def test_ranked_gives_the_same_order_as_the_full_match():
+    """Matcher.ranked (the page: best N, counts) agrees with the full ranking."""
+    p = profile(open_needs={7: "high", 8: "low"}, district_id=3)
+    offers = [
+        row(
+            id=i,
+            title=f"O{i:02d}",
+            need_type_ids=frozenset({7 if i % 3 else 8}),
+            district_id=3 if i % 4 == 0 else None,
+            age_max=18 if i % 5 == 0 else None,
+        )
+        for i in range(1, 40)
+    ]
+    matcher = Matcher(p, offers, active_rule_set())
+    full = matcher.match()
+    top = matcher.ranked(7)
+    assert [m.offer.id for m in top.accessible] == [m.offer.id for m in full if not m.excluded][:7]
+    assert [m.offer.id for m in top.excluded] == [m.offer.id for m in full if m.excluded][:7]
+    assert top.accessible_count + top.excluded_count == len(full)

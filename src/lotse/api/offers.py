@@ -168,9 +168,13 @@ def matches(request: HttpRequest, person_id: int, query: Query[MatchQuery]) -> l
     required (403 otherwise); without residence data the legal check is left out; open
     needs only from life domains shared with you. 404 out of scope. Logged as "read"."""
     found = person_matches(
-        actor=acting(request, Perm.CASE_VIEW), person_id=person_id, only_needs=query.only_needs
+        actor=acting(request, Perm.CASE_VIEW),
+        person_id=person_id,
+        only_needs=query.only_needs,
+        limit=query.limit,
     )
-    shown = [m for m in found.matches if query.include_excluded or not m.excluded][: query.limit]
+    excluded = found.ranked.excluded if query.include_excluded else []
+    shown = (found.ranked.accessible + excluded)[: query.limit]
     explained = [found.matcher.explain(m) for m in shown]
     names = need_names(explained)
     return [

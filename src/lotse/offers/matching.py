@@ -12,6 +12,7 @@ Reasons are codes with parameters; the page turns them into German sentences.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,18 @@ class Match:
 _rank_key = operator.itemgetter(0, 1, 2, 3, 4)
 
 
+def _as_match(r: tuple[Any, ...]) -> Match:
+    return Match(r[5], -r[1], r[0], r[6], r[7])
+
+
+@dataclass(frozen=True)
+class Ranked:
+    accessible: list[Match]
+    excluded: list[Match]
+    accessible_count: int
+    excluded_count: int
+
+
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
@@ -116,6 +129,24 @@ class Matcher:
     def match(self, *, only_needs: bool = False) -> list[Match]:
         """All offers that have not ended, ranked: accessible first by score, then the
         excluded ones so that gaps show. ``only_needs``: offers for an open need only."""
+        ranked = self._scored(only_needs)
+        ranked.sort(key=_rank_key)
+        return [_as_match(r) for r in ranked]
+
+    def ranked(self, limit: int, *, only_needs: bool = False) -> Ranked:
+        """The best ``limit`` accessible and excluded matches and how many there are
+        (what a page shows: no full sort, no objects for the rest)."""
+        scored = self._scored(only_needs)
+        accessible = [r for r in scored if not r[0]]
+        excluded = [r for r in scored if r[0]]
+        return Ranked(
+            accessible=[_as_match(r) for r in heapq.nsmallest(limit, accessible, key=_rank_key)],
+            excluded=[_as_match(r) for r in heapq.nsmallest(limit, excluded, key=_rank_key)],
+            accessible_count=len(accessible),
+            excluded_count=len(excluded),
+        )
+
+    def _scored(self, only_needs: bool) -> list[tuple[Any, ...]]:
         p = self.profile
         today, birth, district = p.today, p.birth_date, p.district_id
         needs = p.open_needs
@@ -123,6 +154,15 @@ class Matcher:
         german = self.german
         soon = today + dt.timedelta(days=STARTS_SOON_DAYS)
         timeline = self.timeline
+        items = timeline.items if timeline is not None else {}
+        positions: dict[dt.date, int] = {}
+
+        def index(on: dt.date) -> int:
+            found = positions.get(on)
+            if found is None:
+                found = positions[on] = timeline._index(on)  # type: ignore[union-attr]
+            return found
+
         ranked: list[tuple[Any, ...]] = []
         for o in self.offers:
             if o.ends_on is not None and o.ends_on < today:
@@ -135,7 +175,7 @@ class Matcher:
             excluded = False
             item = None
             if timeline is not None and o.eligibility_category:
-                item = timeline.item(o.eligibility_category, on)
+                item = items[o.eligibility_category][index(on)]
                 if item.result == "excluded":
                     excluded = True
                 else:
@@ -159,8 +199,7 @@ class Matcher:
             if o.starts_on and today < o.starts_on <= soon:
                 score += STARTS_SOON
             ranked.append((excluded, -score, o.starts_on or today, o.title, o.id, o, on, item))
-        ranked.sort(key=_rank_key)
-        return [Match(r[5], -r[1], r[0], r[6], r[7]) for r in ranked]
+        return ranked
 
     def explain(self, m: Match) -> tuple[Reason, ...]:
         """Why the offer fits or is excluded (the same checks as :meth:`match`)."""

@@ -30,14 +30,14 @@ from lotse.people.models import Person, ResidenceStatusPeriod
 from lotse.privacy.access import CaseAccess, case_access, person_access
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 
-from .matching import Match, Matcher, Profile
+from .matching import Matcher, Profile, Ranked
 from .selectors import offer_rows
 
 
 @dataclass
 class PersonMatches:
     person: Person
-    matches: list[Match]
+    ranked: Ranked
     matcher: Matcher
     residence_shared: bool
     facts_errors: dict[str, str]
@@ -102,7 +102,7 @@ def _log(actor: Membership, person: Person, access: CaseAccess, needs_shown: boo
 
 
 def _matches(
-    actor: Membership | None, person: Person, access: CaseAccess, only_needs: bool
+    actor: Membership | None, person: Person, access: CaseAccess, only_needs: bool, limit: int
 ) -> PersonMatches:
     if actor is None or not access.visible:
         raise Http404
@@ -111,11 +111,11 @@ def _matches(
     today = timezone.localdate()
     profile, errors = _profile(person, access, today)
     matcher = Matcher(profile, offer_rows(today=today), active_rule_set())
-    found = matcher.match(only_needs=only_needs)
+    found = matcher.ranked(limit, only_needs=only_needs)
     _log(actor, person, access, needs_shown=bool(profile.open_needs))
     return PersonMatches(
         person=person,
-        matches=found,
+        ranked=found,
         matcher=matcher,
         residence_shared=access.allows(Category.RESIDENCE),
         facts_errors=errors,
@@ -124,17 +124,18 @@ def _matches(
 
 
 def case_matches(
-    *, actor: Membership | None, case_id: int, only_needs: bool = False
+    *, actor: Membership | None, case_id: int, only_needs: bool = False, limit: int = 50
 ) -> tuple[Case, PersonMatches]:
+    """The best ``limit`` accessible and excluded offers for the case's person."""
     case = case_get(actor=actor, case_id=case_id)
-    return case, _matches(actor, case.person, case_access(actor, case), only_needs)
+    return case, _matches(actor, case.person, case_access(actor, case), only_needs, limit)
 
 
 def person_matches(
-    *, actor: Membership | None, person_id: int, only_needs: bool = False
+    *, actor: Membership | None, person_id: int, only_needs: bool = False, limit: int = 50
 ) -> PersonMatches:
     access = person_access(actor, person_id)
     if not access.visible:
         raise Http404
     person = Person.objects.select_related("district").get(pk=person_id)
-    return _matches(actor, person, access, only_needs)
+    return _matches(actor, person, access, only_needs, limit)

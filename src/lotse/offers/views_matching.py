@@ -22,10 +22,9 @@ def matches(request: HttpRequest, case_pk: int) -> HttpResponse:
     actor: Membership = request.membership  # type: ignore[attr-defined]
     only_needs = request.GET.get("needs") == "1"
     show_excluded = request.GET.get("excluded") == "1"
-    case, found = case_matches(actor=actor, case_id=case_pk, only_needs=only_needs)
-    accessible = [m for m in found.matches if not m.excluded]
-    excluded = [m for m in found.matches if m.excluded]
-    shown = accessible[:SHOWN] + (excluded[:SHOWN] if show_excluded else [])
+    case, found = case_matches(actor=actor, case_id=case_pk, only_needs=only_needs, limit=SHOWN)
+    accessible, excluded = found.ranked.accessible, found.ranked.excluded
+    shown = accessible + (excluded if show_excluded else [])
     explained = {m.offer.id: found.matcher.explain(m) for m in shown}
     names = need_names(list(explained.values()))
 
@@ -46,10 +45,10 @@ def matches(request: HttpRequest, case_pk: int) -> HttpResponse:
             "case": case,
             "person": case.person,
             "found": found,
-            "accessible": rows(accessible[:SHOWN]),
-            "accessible_count": len(accessible),
-            "excluded": rows(excluded[:SHOWN]) if show_excluded else [],
-            "excluded_count": len(excluded),
+            "accessible": rows(accessible),
+            "accessible_count": found.ranked.accessible_count,
+            "excluded": rows(excluded) if show_excluded else [],
+            "excluded_count": found.ranked.excluded_count,
             "only_needs": only_needs,
             "show_excluded": show_excluded,
             "need_count": len(found.needs_used),
