@@ -141,3 +141,31 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     def receivers(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.receiving_organisations.set(extracted)
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """An active offer of the catalogue, reviewed recently, without restrictions."""
+
+    class Meta:
+        model = "offers.Offer"
+        skip_postgeneration_save = True
+
+    provider = factory.SubFactory(OrganisationFactory)
+    title = factory.Sequence(lambda n: f"Angebot {n}")
+    field_of_action = "language"
+    category = "sprachkurs"
+    funding = "free"
+    review_due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=180))
+
+    @factory.post_generation
+    def need_types(obj, create, extracted, **kwargs):
+        """`need_types=[...]` sets the needs; the search text is built as the services do."""
+        if not create:
+            return
+        if extracted:
+            obj.need_types.set(extracted)
+        from lotse.offers.selectors import offer_search_text
+
+        names = list(obj.need_types.values_list("name", flat=True))
+        obj.search_text = offer_search_text(obj, names)
+        type(obj).objects.filter(pk=obj.pk).update(search_text=obj.search_text)

@@ -18,6 +18,7 @@ from lotse.casework.models import CaseTeamMember, InterviewGuide
 from lotse.core.roles import ROLE_PERMISSIONS, Perm
 
 from .conftest import login
+from .factories import OfferFactory
 
 ROLES = [
     "case_manager",
@@ -58,6 +59,7 @@ class Spec:
     data: tuple[tuple[str, Any], ...] = ()
     ok: int = 200  # status when allowed
     args: str = "case"  # how to build the URL arguments
+    own_org: bool = False  # only the provider's organisation (or OFFER_EDIT_ALL)
     anonymous: bool = False  # reachable without login
 
 
@@ -119,6 +121,18 @@ TABLE: dict[str, Spec] = {
     "eligibility:rules": Spec(perm=None, case=False),
     # offers: matching reads master data (age, German, district) at least
     "offers:matches": Spec(category="master", args="case_pk"),
+    # the catalogue: no personal data; editing for the provider's own staff (the fixture
+    # offer belongs to the lead agency) and coordinators
+    "offers:list": Spec(perm=Perm.OFFER_VIEW, case=False),
+    "offers:detail": Spec(perm=Perm.OFFER_VIEW, case=False, args="offer"),
+    "offers:new": Spec(perm=Perm.OFFER_EDIT, case=False),
+    "offers:edit": Spec(perm=Perm.OFFER_EDIT, case=False, args="offer", own_org=True),
+    "offers:deactivate": Spec(
+        perm=Perm.OFFER_EDIT, case=False, method="post", ok=302, args="offer", own_org=True
+    ),
+    "offers:reactivate": Spec(
+        perm=Perm.OFFER_EDIT, case=False, method="post", ok=302, args="offer", own_org=True
+    ),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -272,7 +286,11 @@ def _objects(world) -> dict[str, Any]:
         "guide": [guide.pk],
         "question": [guide.pk, question.pk],
         "agreement": [agreement.pk],
+        "offer": [OfferFactory(provider=world.lead).pk],
     }
+
+
+PARTNER_ROLES = ("partner_staff", "partner_colleague")
 
 
 def _expected(role: str, state: str, spec: Spec) -> int:
@@ -280,6 +298,8 @@ def _expected(role: str, state: str, spec: Spec) -> int:
     perms = ROLE_PERMISSIONS[member_role]
     if spec.perm is not None and spec.perm not in perms:
         return 403
+    if spec.own_org and Perm.OFFER_EDIT_ALL not in perms and role in PARTNER_ROLES:
+        return 403  # the fixture offer belongs to the lead agency
     if not spec.case:
         return spec.ok
     lead = role in ("case_manager", "team_lead")

@@ -24,24 +24,24 @@ TODAY = dt.date(2026, 11, 21)
 
 
 def row(**kw) -> OfferRow:
-    base = dict(
-        id=1,
-        title="Kurs",
-        provider="VHS",
-        category="sprachkurs",
-        eligibility_category=None,
-        statuses=frozenset(),
-        age_min=None,
-        age_max=None,
-        german_min="",
-        district_id=None,
-        starts_on=None,
-        ends_on=None,
-        rolling_entry=True,
-        capacity=None,
-        occupied=0,
-        need_type_ids=frozenset(),
-    )
+    base = {
+        "id": 1,
+        "title": "Kurs",
+        "provider": "VHS",
+        "category": "sprachkurs",
+        "eligibility_category": None,
+        "statuses": frozenset(),
+        "age_min": None,
+        "age_max": None,
+        "german_min": "",
+        "district_id": None,
+        "starts_on": None,
+        "ends_on": None,
+        "rolling_entry": True,
+        "capacity": None,
+        "occupied": 0,
+        "need_type_ids": frozenset(),
+    }
     base.update(kw)
     return OfferRow(**base)
 
@@ -56,14 +56,14 @@ def profile(status="duldung", since="2024-01-10", **kw) -> Profile:
             "flags": {"work_ban_60a6": False, "labour_market_proximity": True},
         }
     )
-    base = dict(
-        birth_date=dt.date(2006, 5, 1),
-        german_level="A2",
-        district_id=None,
-        open_needs={},
-        facts=facts,
-        today=TODAY,
-    )
+    base = {
+        "birth_date": dt.date(2006, 5, 1),
+        "german_level": "A2",
+        "district_id": None,
+        "open_needs": {},
+        "facts": facts,
+        "today": TODAY,
+    }
     base.update(kw)
     return Profile(**base)
 
@@ -85,7 +85,7 @@ def test_integration_course_is_closed_to_a_geduldete_by_law_with_the_citation():
         active_rule_set(),
     )[0]
     assert m.excluded
-    legal = [r for r in why(m) if r.code == "legal"][0]
+    legal = next(r for r in why(m) if r.code == "legal")
     assert legal.params["rule_id"] == "integrationskurs.other_duldung.excluded"
     assert "§ 44" in legal.params["citation"]
 

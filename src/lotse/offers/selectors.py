@@ -7,11 +7,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Max, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from lotse.core.models import Membership
+from lotse.core.roles import Perm
 from lotse.people.names import fold
 
+from .access import closed_categories
 from .codes import ELIGIBILITY_CATEGORY
 from .matching import OfferRow
 from .models import Offer
@@ -81,7 +87,6 @@ def catalogue(filters: CatalogueFilters, *, today: dt.date | None = None) -> Que
     if filters.free_places:
         qs = qs.filter(Q(capacity__isnull=True) | Q(capacity__gt=F("occupied")))
     return qs.distinct() if filters.need_type_id else qs
-
 
 
 # --- compact rows for matching ---------------------------------------------------------

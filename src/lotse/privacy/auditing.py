@@ -78,6 +78,7 @@ TRACKED: dict[str, str | None] = {
     "privacy.SharingAgreement": None,
     "eligibility.PersonFacts": "person_id",
     "privacy.BreakGlassAccess": "case__person_id",
+    "offers.Offer": None,
 }
 
 # Never tracked: free text through and through (Note) or derived data.
