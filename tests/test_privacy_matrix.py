@@ -133,6 +133,9 @@ TABLE: dict[str, Spec] = {
     "offers:reactivate": Spec(
         perm=Perm.OFFER_EDIT, case=False, method="post", ok=302, args="offer", own_org=True
     ),
+    "offers:export": Spec(perm=Perm.OFFER_VIEW, case=False),
+    "offers:import": Spec(perm=Perm.OFFER_EDIT, case=False),
+    "offers:import_confirm": Spec(perm=Perm.OFFER_EDIT, case=False, method="post", ok=302),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),

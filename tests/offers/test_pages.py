@@ -389,3 +389,20 @@ def test_the_detail_page_shows_every_field(world, as_member):
     ):
         assert text in body, text
     assert "§ 25 (2) AufenthG" in body or "§ 25 Abs. 2" in body  # the status label
+
+
+def test_the_list_links_an_export_of_what_it_shows(client, world):
+    """The export link on the catalogue carries the filters: it exports what is shown."""
+    from tests.factories import OfferFactory
+
+    from ..conftest import login
+
+    OfferFactory(title="Integrationskurs Mitte", category="integrationskurs")
+    OfferFactory(title="Sprachcafé", category="sprachkurs")
+    login(client, world.case_manager)
+    page = client.get("/offers/?category=integrationskurs").content.decode()
+    start = page.index('id="export-csv" href="') + len('id="export-csv" href="')
+    href = page[start : page.index('"', start)].replace("&amp;", "&")
+    assert "category=integrationskurs" in href
+    body = client.get(href).content.decode("utf-8-sig")
+    assert "Integrationskurs Mitte" in body and "Sprachcafé" not in body
