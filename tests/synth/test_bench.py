@@ -26,6 +26,20 @@ FIGURES = [
     "ratio_case_page_trivial",
     "case_page_queries",
 ]
+CATALOGUE_FIGURES = [
+    "catalogue_offers",
+    "catalogue_offers_current",
+    "catalogue_offers_with_free_places",
+    "catalogue_queries",
+    "catalogue_search_p50_ms",
+    "catalogue_search_p95_ms",
+    "catalogue_search_max_ms",
+    "catalogue_text_search_p95_ms",
+    "catalogue_filter_only_p95_ms",
+    "catalogue_unfiltered_mean_ms",
+    "catalogue_hits_median",
+    "catalogue_empty_results_share",
+]
 
 
 def test_bench_prints_one_line_per_figure() -> None:
@@ -45,8 +59,11 @@ def test_bench_prints_one_line_per_figure() -> None:
         stdout=out,
     )
     lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
-    for figure in FIGURES:
+    for figure in FIGURES + CATALOGUE_FIGURES:
         assert figure in lines, figure
+    # The configured database is measured as is: its synthetic catalogue.
+    assert lines["catalogue_offers"] == "150"
+    assert lines["catalogue_queries"] == "3"
     # By default the eligibility figures follow the page figures.
     for figure in ("eligibility_batch_persons_per_s", "eligibility_full_persons_per_s"):
         assert figure in lines, figure
@@ -74,6 +91,45 @@ def test_bench_only_pages_leaves_out_the_eligibility_figures() -> None:
     )
     assert "case_page_p50_ms" in out.getvalue()
     assert "eligibility" not in out.getvalue()
+    assert "catalogue" not in out.getvalue()
+
+
+def test_bench_only_offers_prints_the_catalogue_figures() -> None:
+    call_command(
+        "synth", "--persons", "20", "--seed", "2", "--load", "--no-progress", stdout=StringIO()
+    )
+    out = StringIO()
+    call_command(
+        "bench",
+        "--persons",
+        "20",
+        "--requests",
+        "12",
+        "--use-configured-db",
+        "--only",
+        "offers",
+        stdout=out,
+    )
+    lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
+    for figure in CATALOGUE_FIGURES:
+        assert figure in lines, figure
+    assert "case_page_p50_ms" not in lines and "eligibility_on" not in lines
+    assert lines["catalogue_queries"] == "12"
+    assert float(lines["catalogue_search_p95_ms"]) >= float(lines["catalogue_search_p50_ms"])
+
+
+def test_catalogue_queries_are_varied_and_deterministic() -> None:
+    from lotse.synth.offers_bench import queries
+
+    call_command(
+        "synth", "--persons", "10", "--seed", "2", "--load", "--no-progress", stdout=StringIO()
+    )
+    filters = queries(200, seed=7)
+    assert filters == queries(200, seed=7)
+    assert len(set(filters)) > 150
+    assert sum(1 for f in filters if f.q) > 60
+    for attr in ("category", "district_id", "status", "age", "free_places", "need_type_id"):
+        assert any(getattr(f, attr) for f in filters), attr
 
 
 def test_bench_without_data_says_so() -> None:

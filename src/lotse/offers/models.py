@@ -92,6 +92,8 @@ class Offer(models.Model):
         indexes = [
             models.Index(fields=["category", "is_active"]),
             models.Index(fields=["field_of_action", "is_active"]),
+            # The catalogue is listed by title: no sort of every matching row.
+            models.Index(fields=["title", "id"], name="offer_title_idx"),
         ]
         constraints = [
             models.CheckConstraint(

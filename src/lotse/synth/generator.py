@@ -29,6 +29,7 @@ from lotse.eligibility.codes import CODES
 from lotse.people.names import search_keys
 
 from . import pools
+from .catalogue import Catalogue, Provider
 from .pools import ORGANISATIONS, ORIGINS, NamePool, Origin
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -39,6 +40,8 @@ Row = dict[str, Any]
 Rows = dict[str, list[Row]]
 
 REFERENCE_TABLES = ["district", "organisation", "user", "membership", "sharing_agreement"]
+# The offer catalogue (catalogue.py): a fixed number of offers, whatever the persons.
+OFFER_TABLES = ["offer", "offer_need_type"]
 PERSON_TABLES = [
     "household",
     "person",
@@ -64,7 +67,7 @@ PERSON_TABLES = [
     "break_glass_access",
     "eligibility_personfacts",
 ]
-TABLES = REFERENCE_TABLES + PERSON_TABLES
+TABLES = REFERENCE_TABLES + OFFER_TABLES + PERSON_TABLES
 
 PHASES = [
     ("intake", 10),
@@ -388,6 +391,7 @@ class Generator(Draw):
         self.specs = {o.key: o for o in ORGANISATIONS}
         self.user_labels: dict[int, str] = {}
         self._reference: Rows | None = None
+        self._offers: Rows | None = None
 
     # --- helpers ----------------------------------------------------------
 
@@ -438,6 +442,41 @@ class Generator(Draw):
         self._sharing_agreements(rows)
         self._reference = rows
         return rows
+
+    def offers(self) -> Rows:
+        """The offer catalogue (generated once). Drawn from a random stream of its own,
+        so it leaves every other table of a seed as it was and does not depend on the
+        number of persons."""
+        if self._offers is not None:
+            return self._offers
+        ref = self.reference()
+        providers = {
+            spec.key: Provider(
+                id=row["id"],
+                key=spec.key,
+                name=row["name"],
+                short_name=row["short_name"],
+                district_id=row["district_id"],
+                address=row["address"],
+                phone=row["phone"],
+            )
+            for spec, row in zip(ORGANISATIONS, ref["organisation"], strict=True)
+        }
+        districts = [
+            (row["id"], row["code"], row["name"], weight)
+            for row, (_code, _name, weight) in zip(ref["district"], pools.DISTRICTS, strict=True)
+        ]
+        catalogue = Catalogue(
+            Draw(random.Random(f"offers:{self.config.seed}")),
+            today=self.today,
+            providers=providers,
+            districts=districts,
+            need_types=self.need_types,
+            next_offer_id=lambda: self.next_id("offer"),
+            next_link_id=lambda: self.next_id("offer_need_type"),
+        )
+        self._offers = catalogue.rows()
+        return self._offers
 
     def _staff(self, rows: Rows) -> None:
         n = self.config.persons
@@ -2183,6 +2222,7 @@ def generate_all(config: Config) -> Rows:
     """Everything in memory (small sizes only: tests and the demo)."""
     gen = Generator(config)
     rows: Rows = {t: list(v) for t, v in gen.reference().items()}
+    rows.update({t: list(v) for t, v in gen.offers().items()})
     for t in PERSON_TABLES:
         rows[t] = []
     for _n, chunk in gen.chunks():

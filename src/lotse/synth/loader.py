@@ -19,10 +19,16 @@ second load (`--append`) reuses them.
 Synthetic history needs historical timestamps, so the `auto_now`/`auto_now_add`
 fields of the loaded models are switched off while loading (and restored after).
 No access log entries are written: loading is not an access by a user.
+
+The offer catalogue belongs to the municipality, not to its clients: it is loaded
+with the first load into a database without offers, and a later load (`--append`)
+leaves the offers there as they are. `add_offers` tops a catalogue up to a size
+(the benchmark's 10 000 offers) with the catalogues of further seeds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -40,10 +46,12 @@ from django.utils import timezone
 from lotse.casework import models as cw
 from lotse.core import models as core
 from lotse.eligibility.models import PersonFacts
+from lotse.offers.models import Offer
 from lotse.people import models as people
 from lotse.privacy import models as privacy
 
 from .generator import (
+    OFFER_TABLES,
     PERSON_TABLES,
     REFERENCE_TABLES,
     Config,
@@ -102,6 +110,12 @@ TABLES: dict[str, Table] = {
             "legal_basis",
         ),
     ),
+    "offer": Table(
+        Offer,
+        {"provider_id": "organisation", "district_id": "district", "updated_by_id": "user"},
+    ),
+    # `need_type` is a NeedType code, resolved like an assessment item's.
+    "offer_need_type": Table(Offer.need_types.through, {"offer_id": "offer"}),
     "household": Table(people.Household, {}),
     "person": Table(people.Person, {"district_id": "district", "household_id": "household"}),
     "person_name": Table(people.PersonName, {"person_id": "person"}),
@@ -191,7 +205,7 @@ TABLES: dict[str, Table] = {
     ),
     "eligibility_personfacts": Table(PersonFacts, {"person_id": "person", "updated_by_id": "user"}),
 }
-assert list(TABLES) == REFERENCE_TABLES + PERSON_TABLES
+assert list(TABLES) == REFERENCE_TABLES + OFFER_TABLES + PERSON_TABLES
 
 
 # --- what the generator needs from the database -----------------------------------
@@ -304,7 +318,9 @@ class Loader:
         self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.now = timezone.now()
         self.auto = {name: _auto_fields(t.model) for name, t in TABLES.items()}
-        self.inserters = {name: Inserter(TABLES[name].model) for name in PERSON_TABLES}
+        self.inserters = {
+            name: Inserter(TABLES[name].model) for name in OFFER_TABLES + PERSON_TABLES
+        }
 
     def _remap(self, name: str, row: Row) -> Row:
         row = dict(row)
@@ -323,8 +339,8 @@ class Loader:
                 row[attname] = self.now
         return row
 
-    def load_reference(self, rows: Rows) -> None:
-        for name in REFERENCE_TABLES:
+    def load_reference(self, rows: Rows, tables: Sequence[str] = REFERENCE_TABLES) -> None:
+        for name in tables:
             table = TABLES[name]
             model = table.model
             existing: dict[tuple[Any, ...], int] = {
@@ -368,6 +384,21 @@ class Loader:
         for name in PERSON_TABLES:
             model = TABLES[name].model
             self.offsets[name] = model.objects.aggregate(m=Max("pk"))["m"] or 0  # type: ignore[attr-defined]
+
+    def load_offers(self, rows: Rows) -> None:
+        """Insert an offer catalogue (after `load_reference`) behind the offers there."""
+        for name in OFFER_TABLES:
+            model = TABLES[name].model
+            self.offsets[name] = model.objects.aggregate(m=Max("pk"))["m"] or 0  # type: ignore[attr-defined]
+        for name in OFFER_TABLES:
+            out = []
+            for raw in rows.get(name) or []:
+                row = self._remap(name, raw)
+                if name == "offer_need_type":
+                    row["needtype_id"] = self._need_type(row.pop("need_type"))
+                out.append(row)
+            self.inserters[name].insert(out)
+            self.counts[name] += len(out)
 
     def load_chunk(self, rows: Rows) -> None:
         for name in PERSON_TABLES:
@@ -439,12 +470,44 @@ def load(
     loader = Loader()
     with transaction.atomic(), historic_timestamps([t.model for t in TABLES.values()]):
         loader.load_reference(gen.reference())
+        if not Offer.objects.exists():
+            loader.load_offers(gen.offers())
         for persons, chunk in gen.chunks(chunk_size):
             loader.load_chunk(chunk)
             if progress is not None:
                 progress(persons)
         loader.finish()
     return loader.counts
+
+
+def add_offers(config: Config, total: int) -> int:
+    """Top the offer catalogue up to `total` offers with the catalogues of the seeds
+    `config.seed`, `config.seed + 1`, … (the last one cut short); districts and
+    organisations are matched by their natural keys, or created. Returns the number
+    of offers added."""
+    have = Offer.objects.count()
+    if have >= total:
+        return 0
+    loader = Loader()
+    models_ = [TABLES[name].model for name in OFFER_TABLES]
+    seed, added = config.seed, 0
+    with transaction.atomic(), historic_timestamps(models_):
+        while have + added < total:
+            gen = Generator(dataclasses.replace(config, seed=seed, persons=1))
+            if not loader.maps:
+                loader.load_reference(gen.reference(), tables=("district", "organisation"))
+            rows = gen.offers()
+            room = total - have - added
+            if len(rows["offer"]) > room:
+                offers = rows["offer"][:room]
+                kept = {o["id"] for o in offers}
+                links = [n for n in rows["offer_need_type"] if n["offer_id"] in kept]
+                rows = {"offer": offers, "offer_need_type": links}
+            loader.load_offers(rows)
+            added += len(rows["offer"])
+            seed += 1
+        loader.finish()
+    return added
 
 
 # --- JSON lines -------------------------------------------------------------------
@@ -473,7 +536,7 @@ def write(
     counts = dict.fromkeys(TABLES, 0)
     files = {name: (out / f"{name}.jsonl").open("w", encoding="utf-8") for name in TABLES}
     try:
-        for name, items in gen.reference().items():
+        for name, items in [*gen.reference().items(), *gen.offers().items()]:
             for row in items:
                 files[name].write(dump_row(row) + "\n")
             counts[name] += len(items)

@@ -1,9 +1,11 @@
-"""`lotse bench [--persons N] [--requests R] [--eligibility-persons M] [--only WHAT]`:
-page timings and eligibility engine throughput, one line per figure."""
+"""`lotse bench [--persons N] [--requests R] [--offers K] [--eligibility-persons M]
+[--only WHAT]`: page timings, catalogue search timings and eligibility engine
+throughput, one line per figure."""
 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
@@ -13,19 +15,22 @@ from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
+from lotse.offers.models import Offer
 from lotse.people.models import Person
-from lotse.synth import bench, eligibility_bench
+from lotse.synth import bench, eligibility_bench, loader, offers_bench
 from lotse.synth.management.commands.synth import synth_load
 
 BENCH_SEED = 4242
+BENCH_OFFERS = 10_000
 
 
 class Command(BaseCommand):
     help = (
-        "Benchmark the case list, a name search, the case page and a trivial view, and "
-        "the eligibility engine on synthetic fact sets. "
-        "On SQLite it uses var/bench-<N>.sqlite3 and loads N synthetic persons into it "
-        "if it holds fewer; with a PostgreSQL DATABASE_URL it measures that database as is. "
+        "Benchmark the case list, a name search, the case page and a trivial view, the "
+        "offer catalogue search, and the eligibility engine on synthetic fact sets. "
+        "On SQLite it uses var/bench-<N>.sqlite3 and loads N synthetic persons (and K "
+        "offers) into it if it holds fewer; with a PostgreSQL DATABASE_URL it measures "
+        "that database as is. "
         "The eligibility figures need no database."
     )
 
@@ -44,25 +49,41 @@ class Command(BaseCommand):
             help="Synthetic fact sets for the eligibility figures (built in memory).",
         )
         parser.add_argument(
+            "--offers",
+            type=int,
+            default=BENCH_OFFERS,
+            help="Offers in the bench database for the catalogue figures (topped up with "
+            "synthetic catalogues of further seeds; not on a configured database).",
+        )
+        parser.add_argument(
             "--only",
-            choices=["pages", "eligibility"],
+            choices=["pages", "offers", "eligibility"],
             default=None,
-            help="Run only the page benchmark or only the eligibility benchmark "
-            "(the latter without any database). Default: both.",
+            help="Run only the page benchmark, only the catalogue search benchmark or only "
+            "the eligibility benchmark (the latter without any database). Default: all.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         persons: int = options["persons"]
         requests: int = options["requests"]
         eligibility: int = options["eligibility_persons"]
+        offers: int = options["offers"]
         only: str | None = options["only"]
-        if persons < 1 or requests < 1 or eligibility < 1:
+        if persons < 1 or requests < 1 or eligibility < 1 or offers < 1:
             raise CommandError(
-                "--persons, --requests and --eligibility-persons must be at least 1."
+                "--persons, --requests, --offers and --eligibility-persons must be at least 1."
             )
+        own_db = False
         if only != "eligibility":
-            self._pages(persons, requests, options)
-        if only != "pages":
+            own_db = self._database(persons, options)
+        if only in (None, "pages"):
+            try:
+                bench.run(requests=requests, out=self._out)
+            except bench.BenchError as exc:
+                raise CommandError(str(exc)) from None
+        if only in (None, "offers"):
+            self._offers(offers if own_db else None, requests)
+        if only in (None, "eligibility"):
             self._eligibility(eligibility, progress=options["verbosity"] > 0)
 
     def _out(self, figure: str, value: str) -> None:
@@ -86,7 +107,23 @@ class Command(BaseCommand):
                 n=n, seed=BENCH_SEED, today=timezone.localdate(), out=self._out, progress=advance
             )
 
-    def _pages(self, persons: int, requests: int, options: dict[str, Any]) -> None:
+    def _offers(self, total: int | None, requests: int) -> None:
+        """The catalogue figures; first top the catalogue up to `total` offers (None: the
+        configured database, measured as is)."""
+        today = timezone.localdate()
+        if total is not None and Offer.objects.count() < total:
+            config = loader.config_from_db(persons=1, seed=BENCH_SEED + 1, today=today)
+            start = time.perf_counter()
+            added = loader.add_offers(config, total)
+            self._out("catalogue_load_seconds", f"{time.perf_counter() - start:.1f}")
+            self._out("catalogue_offers_added", str(added))
+        try:
+            offers_bench.run(requests=requests, out=self._out, today=today, seed=BENCH_SEED)
+        except bench.BenchError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _database(self, persons: int, options: dict[str, Any]) -> bool:
+        """Prepare the database to measure; True if it is the command's own bench file."""
         sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
         own_db = sqlite and not options["use_configured_db"]
         out = self._out
@@ -109,7 +146,4 @@ class Command(BaseCommand):
                 out("load_rows", str(sum(counts.values())))
         else:
             out("database", f"{connection.vendor} (configured, as is)")
-        try:
-            bench.run(requests=requests, out=out)
-        except bench.BenchError as exc:
-            raise CommandError(str(exc)) from None
+        return own_db
