@@ -179,3 +179,50 @@ def run(
     out("catalogue_unfiltered_mean_ms", f"{unfiltered:.2f}")
     out("catalogue_hits_median", f"{statistics.median(hits):.0f}")
     out("catalogue_empty_results_share", f"{sum(1 for h in hits if h == 0) / len(hits):.2f}")
+    _matching(requests=requests, out=out, today=today, seed=seed)
+
+
+def _matching(*, requests: int, out: Callable[[str, str], None], today: dt.date, seed: int) -> None:
+    """Matching one person over the whole catalogue, as the page "Passende Angebote"
+    does it: the person's profile (residence, facts, needs), the catalogue's compact
+    rows (cached; checking the cache costs two queries) and the ranking of every offer
+    with the best 50 of each list. ``core`` is the ranking alone."""
+    from lotse.casework.models import Case
+    from lotse.eligibility.ruleset import active_rule_set
+    from lotse.offers.matching import Matcher
+    from lotse.offers.selectors import offer_rows
+    from lotse.offers.selectors_matching import _profile
+    from lotse.privacy.access import ALL_CATEGORIES, CaseAccess
+
+    ids = list(Case.objects.values_list("person_id", flat=True).order_by("pk")[:5000])
+    if not ids:
+        return
+    rng = random.Random(seed)
+    people = [rng.choice(ids) for _ in range(max(requests, 20))]
+    lead = CaseAccess(case_id=0, categories=dict.fromkeys(ALL_CATEGORIES, "lead_organisation"))
+    rs = active_rule_set()
+    from lotse.people.models import Person
+
+    debug = settings.DEBUG
+    settings.DEBUG = False
+    try:
+        rows = offer_rows(today=today)  # fill the cache, as a running server has it
+        whole, core = Timing(), Timing()
+        for i, person_id in enumerate(people):
+            start = time.perf_counter()
+            person = Person.objects.get(pk=person_id)
+            profile, _errors = _profile(person, lead, today)
+            rows = offer_rows(today=today)
+            middle = time.perf_counter()
+            Matcher(profile, rows, rs).ranked(50)
+            end = time.perf_counter()
+            if i >= WARMUP:
+                whole.samples.append((end - start) * 1000)
+                core.samples.append((end - middle) * 1000)
+    finally:
+        settings.DEBUG = debug
+    out("matching_offers", str(len(rows)))
+    out("matching_persons", str(len(whole.samples)))
+    out("matching_person_p50_ms", f"{whole.p50:.2f}")
+    out("matching_person_p95_ms", f"{whole.p95:.2f}")
+    out("matching_ranking_p95_ms", f"{core.p95:.2f}")
