@@ -188,7 +188,8 @@ def test_withdrawn_consent_still_prints_with_a_note(world, as_member, consent):
     consent.save()
     response = as_member(world.case_manager).get(_form_url(consent, lang="en"))
     assert response.status_code == 200
-    assert consent.withdrawn_at.strftime("%d.%m.%Y") in _html(response)
+    # The page shows the local day (Europe/Berlin), which differs from UTC near midnight.
+    assert timezone.localtime(consent.withdrawn_at).strftime("%d.%m.%Y") in _html(response)
 
 
 # --- the draft before signing --------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 ROLES = [
     "case_manager",
@@ -46,3 +47,12 @@ def offer_values():
         "funding": "bamf",
         "review_due": today + dt.timedelta(days=90),
     }
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """The offer tests assert the English source messages; German is the default and
+    its catalogue is checked by tests/test_i18n.py and the browser tests."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from lotse.core.models import District, NeedType
@@ -32,14 +32,6 @@ LIST_URL = "/offers/"
 def import_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     return tmp_path / "offer-imports"
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    """Messages in the source language (the German catalogue comes later)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -266,7 +266,8 @@ def test_a_coordinator_chooses_the_provider(world, as_member):
     assert Offer.objects.get().provider == world.partner
 
 
-def test_bad_input_gives_a_message_at_the_field_and_writes_nothing(world, as_member):
+def test_bad_input_gives_a_message_at_the_field_and_writes_nothing(world, as_member, settings):
+    settings.LANGUAGE_CODE = "de"  # this test reads the German messages (the default)
     client = as_member(world.coordinator)
     today = timezone.localdate()
     response = client.post(
