@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 
 from lotse.casework.models import Case
 from lotse.casework.selectors import case_get
-from lotse.core.models import AccessAction, Membership
+from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.services import access_log_record
 from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
-from lotse.privacy.access import CaseAccess, case_access, person_access
+from lotse.privacy.access import CaseAccess, case_access, log_person_read, person_access
 from lotse.privacy.categories import Category
 
 from . import labels
@@ -181,20 +180,8 @@ def _evaluate(
     shown = [Category.MASTER, Category.RESIDENCE] + (
         [Category.BENEFITS] if benefits_included else []
     )
-    by_basis: dict[str, list[str]] = {}
-    for category, basis in access.by_basis_map(shown).items():
-        by_basis.setdefault(basis, []).append(category)
     # One entry per basis, the categories read on it (master: name and birth date).
-    for basis, categories in by_basis.items():
-        access_log_record(
-            actor=actor,
-            action=AccessAction.READ,
-            person_ids=[person.pk],
-            categories=categories,
-            basis=basis,
-            object_type="eligibility",
-            object_id=person.pk,
-        )
+    log_person_read(actor, person.pk, access, shown, "eligibility", person.pk)
     return out
 
 

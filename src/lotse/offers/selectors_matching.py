@@ -19,15 +19,14 @@ from django.utils import timezone
 from lotse.casework.codes import ItemKind, NeedStatus
 from lotse.casework.models import AssessmentItem, Case
 from lotse.casework.selectors import case_get
-from lotse.core.models import AccessAction, Membership
+from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.services import access_log_record
 from lotse.eligibility.adapter import facts_for_person, german_level
 from lotse.eligibility.model import FactsError, parse_facts
 from lotse.eligibility.models import PersonFacts
 from lotse.eligibility.ruleset import active_rule_set
 from lotse.people.models import Person, ResidenceStatusPeriod
-from lotse.privacy.access import CaseAccess, case_access, person_access
+from lotse.privacy.access import CaseAccess, case_access, log_person_read, person_access
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 
 from .matching import Matcher, Profile, Ranked
@@ -86,19 +85,7 @@ def _log(actor: Membership, person: Person, access: CaseAccess, needs_shown: boo
     categories: list[str] = [Category.MASTER, Category.RESIDENCE]
     if needs_shown:
         categories += sorted({c for d, c in LIFE_DOMAIN_CATEGORY.items() if access.allows(c)})
-    by_basis: dict[str, list[str]] = {}
-    for category, basis in access.by_basis_map(categories).items():
-        by_basis.setdefault(basis, []).append(category)
-    for basis, shown in by_basis.items():
-        access_log_record(
-            actor=actor,
-            action=AccessAction.READ,
-            person_ids=[person.pk],
-            categories=shown,
-            basis=basis,
-            object_type="offer_matching",
-            object_id=person.pk,
-        )
+    log_person_read(actor, person.pk, access, categories, "offer_matching", person.pk)
 
 
 def _matches(

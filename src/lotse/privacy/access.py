@@ -504,3 +504,31 @@ def require_case(actor: Membership, case: Case, perm: str, category: str | None 
             raise PermissionDenied
         return access.basis(category)
     return access.basis()
+
+
+def log_person_read(
+    actor: Membership,
+    person_id: int,
+    access: CaseAccess,
+    categories: Iterable[str],
+    object_type: str,
+    object_id: int | str,
+) -> None:
+    """Log a read of one person: one entry per basis with the categories read on it
+    (of ``categories``, those the access allows)."""
+    from lotse.core.models import AccessAction
+    from lotse.core.services import access_log_record
+
+    by_basis: dict[str, list[str]] = {}
+    for category, basis in access.by_basis_map(categories).items():
+        by_basis.setdefault(basis, []).append(category)
+    for basis, shown in by_basis.items():
+        access_log_record(
+            actor=actor,
+            action=AccessAction.READ,
+            person_ids=[person_id],
+            categories=shown,
+            basis=basis,
+            object_type=object_type,
+            object_id=object_id,
+        )
