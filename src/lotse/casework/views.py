@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required, is_htmx, page_number
 from lotse.people import services as people_services
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.selectors import person_duplicate_candidates
@@ -42,17 +42,9 @@ from .models import (
 )
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _case_url(case: Case, anchor: str = "") -> str:
     url = reverse("casework:detail", args=[case.pk])
     return f"{url}#{anchor}" if anchor else url
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- list, register, detail ----------------------------------------------------
@@ -70,25 +62,20 @@ def case_list(request: HttpRequest) -> HttpResponse:
             status=data["status"],
             organisation_id=data["organisation"].pk if data["organisation"] else None,
             phase=data["phase"],
-            manager_id=_actor(request).user_id if data["mine"] else None,
+            manager_id=acting_membership(request).user_id if data["mine"] else None,
         )
-    page = selectors.case_list(actor=_actor(request), filters=filters, page=_page_number(request))
+    page = selectors.case_list(
+        actor=acting_membership(request), filters=filters, page=page_number(request)
+    )
     context = {"form": form, "page": page}
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "casework/_case_results.html", context)
     return render(request, "casework/case_list.html", context)
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @actor_required(Perm.CASE_CREATE)
 def register(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     form = f.RegisterForm(request.POST or None)
     duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
@@ -129,7 +116,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @actor_required(Perm.CASE_VIEW)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    detail = selectors.case_detail(actor=_actor(request), case_id=pk)
+    detail = selectors.case_detail(actor=acting_membership(request), case_id=pk)
     return render(
         request,
         "casework/case_detail.html",
@@ -147,7 +134,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_VIEW)
 def plan_print(request: HttpRequest, pk: int, number: int | None = None) -> HttpResponse:
-    detail = selectors.case_detail(actor=_actor(request), case_id=pk)
+    detail = selectors.case_detail(actor=acting_membership(request), case_id=pk)
     if not detail.access.is_lead:
         # The printed plan (and its agreed versions) covers every life domain.
         raise PermissionDenied
@@ -189,7 +176,7 @@ def case_form(
 ) -> HttpResponse:
     """GET shows the form, POST validates and calls the service; service errors land at
     the fields, and nothing is written unless everything is valid (services are atomic)."""
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     require_case(actor, case, perm, category)
     if case.is_closed:
@@ -225,7 +212,7 @@ def _get(model: type[Any], case: Case, pk: int, path: str) -> Any:
 
 @actor_required(Perm.CASE_EDIT)
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
 
     def save(actor: Membership, case: Case, form: Any) -> None:
@@ -277,7 +264,7 @@ def _timeline_new(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 def _timeline_correct(request: HttpRequest, pk: int, entry_pk: int, kind: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     model: type[Any] = ResidenceStatusPeriod if kind == "residence" else BenefitPeriod
     entry = get_object_or_404(model, pk=entry_pk, person_id=case.person_id)
@@ -346,7 +333,7 @@ def phase(request: HttpRequest, pk: int) -> HttpResponse:
     def save(actor: Membership, case: Case, form: Any) -> None:
         services.case_phase_set(actor=actor, case=case, **form.cleaned_data)
 
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     return case_form(
         request,
@@ -363,7 +350,7 @@ def phase(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.CASE_EDIT)
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     try:
         services.case_reopen(actor=actor, case=case)
@@ -376,7 +363,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_EDIT)
 def team_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
 
     def save(actor: Membership, case: Case, form: Any) -> None:
@@ -408,7 +395,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.CASE_EDIT)
 def team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     item = _get(CaseTeamMember, case, member_pk, "case")
     try:
@@ -435,7 +422,7 @@ def _active_guide(actor: Membership) -> InterviewGuide:
 
 @actor_required(Perm.CASE_EDIT)
 def intake_new(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     guide = _active_guide(actor)
     questions = list(guide.questions.filter(is_active=True))
 
@@ -504,7 +491,7 @@ def assessment_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_EDIT)
 def assessment_item_new(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     assessment = _get(Assessment, case, assessment_pk, "case")
 
@@ -536,7 +523,7 @@ def _status_post(
     anchor: str,
 ) -> HttpResponse:
     """The small status forms on the case page: one select, one button."""
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     obj = _get(model, case, obj_pk, path)
     form = f.StatusForm(request.POST, choices=choices)
@@ -602,7 +589,7 @@ def goal_status(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_EDIT)
 def step_new(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     goal = _get(PlanGoal, case, goal_pk, "plan__case")
     user_ids = [
@@ -666,7 +653,7 @@ def plan_agree(request: HttpRequest, pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_CONTRIBUTE)
 def appointment_new(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
 
     def save(actor: Membership, case: Case, form: Any) -> None:
         services.appointment_create(actor=actor, case=case, **form.cleaned_data)
@@ -688,7 +675,7 @@ def appointment_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_CONTRIBUTE)
 def appointment_edit(request: HttpRequest, pk: int, appointment_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     appointment = _get(Appointment, case, appointment_pk, "case")
 
@@ -756,7 +743,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required(Perm.CASE_VIEW)
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     document = selectors.document_for_download(
-        actor=_actor(request), case_id=pk, document_id=document_pk
+        actor=acting_membership(request), case_id=pk, document_id=document_pk
     )
     response = FileResponse(
         document.file.open("rb"),
@@ -770,7 +757,7 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileRe
 
 @actor_required(Perm.CASE_CONTRIBUTE)
 def followup_new(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
 
     def save(actor: Membership, case: Case, form: Any) -> None:
         services.followup_create(actor=actor, case=case, **form.cleaned_data)
@@ -793,11 +780,11 @@ def followup_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.CASE_CONTRIBUTE)
 def followup_done(request: HttpRequest, pk: int, followup_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     followup = _get(FollowUp, case, followup_pk, "case")
     services.followup_done(actor=actor, followup=followup)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "casework/_followup_done.html", {"f": followup})
     messages.success(request, _("Follow-up done."))
     return redirect(request.POST.get("next") or _case_url(case, "followups"))
@@ -808,7 +795,7 @@ def followup_done(request: HttpRequest, pk: int, followup_pk: int) -> HttpRespon
 
 @actor_required(Perm.GUIDE_EDIT)
 def guides(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     own = InterviewGuide.objects.filter(
         organisation_id=actor.organisation_id, is_active=True
     ).first()
@@ -835,7 +822,7 @@ def guides(request: HttpRequest) -> HttpResponse:
 def question_edit(
     request: HttpRequest, guide_pk: int, question_pk: int | None = None
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     guide = get_object_or_404(InterviewGuide, pk=guide_pk)
     question = (
         get_object_or_404(InterviewQuestion, pk=question_pk, guide=guide) if question_pk else None
@@ -869,7 +856,7 @@ def question_edit(
 @actor_required(Perm.CASE_EDIT)
 def household(request: HttpRequest, pk: int) -> HttpResponse:
     """Link the person with a household member: search among persons in scope, pick one."""
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = selectors.case_get(actor=actor, case_id=pk)
     require_case(actor, case, Perm.CASE_EDIT)
     q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:100]

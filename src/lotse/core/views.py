@@ -40,6 +40,24 @@ def actor_required(perm: str | None = None) -> Callable[..., Any]:
     return decorator
 
 
+def acting_membership(request: HttpRequest) -> Membership:
+    """The membership the request acts in (set by the middleware; views decorated with
+    :func:`actor_required` always have one)."""
+    return request.membership  # type: ignore[attr-defined]
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page_number(request: HttpRequest) -> int:
+    """The ``page`` query parameter, 1 when missing or not a number."""
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def _acting_url() -> str:
     from django.urls import reverse
 

@@ -15,9 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from lotse.casework.selectors import case_get
-from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required
 from lotse.people.codes import BenefitRegime, ResidenceStatus
 from lotse.privacy.access import require_case
 from lotse.privacy.categories import Category
@@ -25,10 +24,6 @@ from lotse.privacy.categories import Category
 from . import selectors, services
 from .forms import OnDateForm, PersonFactsForm
 from .models import FLAG_FIELDS, PersonFacts
-
-
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
 
 
 def _periods(rows: list[dict[str, Any]], key: str, labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -67,7 +62,7 @@ def _flag_rows(view: selectors.PersonEligibility) -> list[dict[str, str]]:
 
 @actor_required(Perm.CASE_VIEW)
 def case_eligibility(request: HttpRequest, case_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     date_form = OnDateForm(request.GET or None)
     on = timezone.localdate()
     if date_form.is_valid() and date_form.cleaned_data["on"]:
@@ -104,7 +99,7 @@ def case_eligibility(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @actor_required(Perm.CASE_EDIT)
 def facts_edit(request: HttpRequest, case_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = case_get(actor=actor, case_id=case_pk)
     require_case(actor, case, Perm.CASE_EDIT, Category.RESIDENCE)
     if case.is_closed:

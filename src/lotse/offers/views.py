@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required, is_htmx, page_number
 from lotse.people.codes import ResidenceStatus
 
 from . import selectors, services
@@ -24,30 +23,15 @@ from .models import Offer
 STATUS_LABELS = dict(ResidenceStatus.choices)
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @actor_required(Perm.OFFER_VIEW)
 def offer_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     form = CatalogueFilterForm(request.GET or None, can_edit=actor.has_perm(Perm.OFFER_EDIT))
     page = selectors.catalogue_page(
-        form.filters(), sort=form.sort_order(), page=_page_number(request)
+        form.filters(), sort=form.sort_order(), page=page_number(request)
     )
     context = {"form": form, "page": page, "today": timezone.localdate()}
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "offers/_offer_results.html", context)
     return render(request, "offers/offer_list.html", context)
 
@@ -61,7 +45,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "offer": offer,
             "can_edit": selectors.offer_can_edit(
-                actor=_actor(request), provider_id=offer.provider_id
+                actor=acting_membership(request), provider_id=offer.provider_id
             ),
             "checked_by_law": offer.category in ELIGIBILITY_CATEGORY,
             "status_labels": [STATUS_LABELS.get(code, code) for code in offer.statuses],
@@ -70,7 +54,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     form = OfferForm(request.POST or None, instance=offer, actor=actor)
     if request.method == "POST" and form.is_valid():
         needs = form.cleaned_data["need_types"]
@@ -108,7 +92,9 @@ def offer_new(request: HttpRequest) -> HttpResponse:
 @actor_required(Perm.OFFER_EDIT)
 def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.offer_get(offer_id=pk)
-    if not selectors.offer_can_edit(actor=_actor(request), provider_id=offer.provider_id):
+    if not selectors.offer_can_edit(
+        actor=acting_membership(request), provider_id=offer.provider_id
+    ):
         raise PermissionDenied
     return _offer_form(request, offer)
 
@@ -116,7 +102,9 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.OFFER_EDIT)
 def offer_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = services.offer_deactivate(actor=_actor(request), offer=selectors.offer_get(offer_id=pk))
+    offer = services.offer_deactivate(
+        actor=acting_membership(request), offer=selectors.offer_get(offer_id=pk)
+    )
     messages.success(
         request,
         _("The offer “%(title)s” has been deactivated and no longer shows in the catalogue.")
@@ -128,7 +116,9 @@ def offer_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.OFFER_EDIT)
 def offer_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = services.offer_reactivate(actor=_actor(request), offer=selectors.offer_get(offer_id=pk))
+    offer = services.offer_reactivate(
+        actor=acting_membership(request), offer=selectors.offer_get(offer_id=pk)
+    )
     messages.success(
         request, _("The offer “%(title)s” is back in the catalogue.") % {"title": offer}
     )

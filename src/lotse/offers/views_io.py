@@ -32,9 +32,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from lotse.core.forms import Form
-from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required, is_htmx
 from lotse.people.codes import Language, ResidenceStatus
 
 from . import io
@@ -46,14 +45,6 @@ logger = logging.getLogger(__name__)
 SESSION_KEY = "lotse_offer_import"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 STALE_AFTER_SECONDS = 24 * 60 * 60
-
-
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- export -----------------------------------------------------------------------------
@@ -100,7 +91,7 @@ class ExportFilterForm(forms.Form):
 @actor_required(Perm.OFFER_VIEW)
 def offer_export(request: HttpRequest) -> HttpResponse:
     form = ExportFilterForm(request.GET)
-    filters = form.filters(can_edit=_actor(request).has_perm(Perm.OFFER_EDIT))
+    filters = form.filters(can_edit=acting_membership(request).has_perm(Perm.OFFER_EDIT))
     fmt = request.GET.get("format") or "xlsx"
     if fmt not in io.EXPORTERS:
         return HttpResponseBadRequest(_("Unknown export format."))
@@ -159,7 +150,7 @@ def _store(request: HttpRequest, data: bytes, filename: str) -> str:
         "token": token,
         "filename": filename,
         "sha256": hashlib.sha256(data).hexdigest(),
-        "membership": _actor(request).pk,
+        "membership": acting_membership(request).pk,
     }
     return token
 
@@ -169,7 +160,7 @@ def _stored(request: HttpRequest, token: str) -> tuple[bytes, str] | None:
     entry = request.session.get(SESSION_KEY)
     if not isinstance(entry, dict) or entry.get("token") != token or not _TOKEN.fullmatch(token):
         return None
-    if entry.get("membership") != _actor(request).pk:
+    if entry.get("membership") != acting_membership(request).pk:
         return None
     try:
         data = (_import_dir() / f"{token}.upload").read_bytes()
@@ -229,13 +220,13 @@ def offer_import(request: HttpRequest) -> HttpResponse:
     except io.ImportFileError as exc:
         form.add_error("file", exc.message)
         return _import_page(request, form)
-    preview = io.validate_rows(rows, _actor(request))
+    preview = io.validate_rows(rows, acting_membership(request))
     token = _store(request, data, upload.name)
     return _import_page(request, OfferImportForm(), preview, token, upload.name)
 
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
@@ -254,7 +245,7 @@ def offer_import_confirm(request: HttpRequest) -> HttpResponse:
         )
         return _done(request, reverse("offers:import"))
     data, filename = stored
-    actor = _actor(request)
+    actor = acting_membership(request)
     try:
         preview = io.validate_rows(io.parse_upload(data, filename), actor)
         if preview.has_errors:

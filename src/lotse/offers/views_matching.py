@@ -7,9 +7,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required
 
 from .reasons import need_names, reason_text
 from .selectors_matching import case_matches
@@ -19,7 +18,7 @@ SHOWN = 50
 
 @actor_required(Perm.CASE_VIEW)
 def matches(request: HttpRequest, case_pk: int) -> HttpResponse:
-    actor: Membership = request.membership  # type: ignore[attr-defined]
+    actor = acting_membership(request)
     only_needs = request.GET.get("needs") == "1"
     show_excluded = request.GET.get("excluded") == "1"
     case, found = case_matches(actor=actor, case_id=case_pk, only_needs=only_needs, limit=SHOWN)

@@ -32,7 +32,7 @@ from lotse.casework.selectors import case_get
 from lotse.core.models import Membership, Organisation, OrganisationType, User
 from lotse.core.roles import Perm
 from lotse.core.services import access_log_record
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required
 
 from .access import require_case, visible_cases, visible_persons
 from .categories import Category, Purpose
@@ -454,10 +454,6 @@ def consent_in_scope(*, actor: Membership, consent_id: int) -> tuple[Consent, Ca
 # --- views -------------------------------------------------------------------------
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
-
-
 def _scope_page(
     request: HttpRequest,
     case: Case,
@@ -566,7 +562,7 @@ def _render_form(
 @actor_required(Perm.CASE_EDIT)
 def consent_form(request: HttpRequest, pk: int) -> HttpResponse:
     """The form of a recorded consent, to print a copy for the person."""
-    actor = _actor(request)
+    actor = acting_membership(request)
     consent, case = consent_in_scope(actor=actor, consent_id=pk)
     basis = require_case(actor, case, Perm.CASE_EDIT)
     default = consent.form_language if consent.form_language in FORM_LANGUAGES else GERMAN
@@ -600,7 +596,7 @@ def consent_form(request: HttpRequest, pk: int) -> HttpResponse:
 def consent_form_draft(request: HttpRequest, case_pk: int) -> HttpResponse:
     """A blank form to print before signing, generated from a proposed scope. Without
     any scope in the query string, a page to choose the scope."""
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = case_get(actor=actor, case_id=case_pk)
     basis = require_case(actor, case, Perm.CASE_EDIT)
     if not any(k in request.GET for k in ("purpose", "categories", "orgs")):

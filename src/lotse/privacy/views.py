@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lotse.casework.selectors import case_get
-from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.core.views import actor_required
+from lotse.core.views import acting_membership, actor_required
 
 from . import selectors, services
 from .access import require_case
@@ -24,14 +23,10 @@ from .forms import AgreementForm, BreakGlassForm, ConsentForm, WithdrawForm
 from .models import Consent
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
-
-
 @actor_required(Perm.CASE_EDIT)
 def consents(request: HttpRequest, case_pk: int) -> HttpResponse:
     """The person's consents (history included) and the form to record a new one."""
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = case_get(actor=actor, case_id=case_pk)
     require_case(actor, case, Perm.CASE_EDIT)
     data = selectors.consent_overview(actor=actor, case=case)
@@ -69,7 +64,7 @@ def consents(request: HttpRequest, case_pk: int) -> HttpResponse:
 @require_POST
 @actor_required(Perm.CASE_EDIT)
 def consent_withdraw(request: HttpRequest, case_pk: int, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = case_get(actor=actor, case_id=case_pk)
     consent = get_object_or_404(Consent, pk=pk, person_id=case.person_id)
     form = WithdrawForm(request.POST)
@@ -89,7 +84,7 @@ def consent_withdraw(request: HttpRequest, case_pk: int, pk: int) -> HttpRespons
 
 @actor_required(Perm.BREAK_GLASS)
 def break_glass(request: HttpRequest, case_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     case = case_get(actor=actor, case_id=case_pk)
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -120,13 +115,13 @@ def agreements(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "privacy/agreements.html",
-        {"agreements": selectors.agreement_list(actor=_actor(request))},
+        {"agreements": selectors.agreement_list(actor=acting_membership(request))},
     )
 
 
 @actor_required(Perm.AGREEMENT_EDIT)
 def agreement_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = _actor(request)
+    actor = acting_membership(request)
     agreement = None
     if pk is not None:
         agreement = get_object_or_404(selectors.agreement_list(actor=actor, editable=True), pk=pk)
