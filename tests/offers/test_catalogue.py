@@ -60,13 +60,13 @@ def test_unknown_codes_are_never_closed():
 
 def test_legally_closed_is_cached(monkeypatch):
     calls = []
-    real = access.evaluate
+    real = access.evaluate_category
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(access, "evaluate", counting)
+    monkeypatch.setattr(access, "evaluate_category", counting)
     monkeypatch.setattr(access, "_cache", {})
     on = timezone.localdate()
     for _ in range(3):

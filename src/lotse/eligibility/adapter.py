@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+from lotse.people.selectors import timeline_mark_current
 
 from .models import FLAG_FIELDS, PersonFacts
 
@@ -21,8 +22,8 @@ CEFR_FOR_ENGINE = {"native": "C2"}
 
 def _current(entries: Iterable[Any]) -> list[Any]:
     entries = list(entries)
-    superseded = {e.supersedes_id for e in entries if e.supersedes_id}
-    return [e for e in entries if e.pk not in superseded and not e.is_retraction]
+    timeline_mark_current(entries)
+    return [e for e in entries if e.current]
 
 
 def _periods(entries: Iterable[Any], key: str) -> list[dict[str, Any]]:
@@ -79,3 +80,17 @@ def facts_for_person(
         "benefits_history": _periods(benefits, "regime") if benefits is not None else [],
         "flags": flags,
     }
+
+
+def load_facts_for_person(
+    person: Person, *, with_benefits: bool
+) -> tuple[dict[str, Any], PersonFacts | None]:
+    """Read the person's records and build the facts (callers check scope and log)."""
+    record = PersonFacts.objects.filter(person=person).first()
+    facts = facts_for_person(
+        person,
+        residence=ResidenceStatusPeriod.objects.filter(person=person),
+        benefits=BenefitPeriod.objects.filter(person=person) if with_benefits else None,
+        record=record,
+    )
+    return facts, record

@@ -21,12 +21,12 @@ from lotse.casework.selectors import case_get
 from lotse.core.models import Membership
 from lotse.core.roles import Perm
 from lotse.people.codes import ResidenceStatus
-from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+from lotse.people.models import Person
 from lotse.privacy.access import CaseAccess, case_access, log_person_read, person_access
 from lotse.privacy.categories import Category
 
 from . import labels
-from .adapter import facts_for_person
+from .adapter import load_facts_for_person
 from .engine import Rule, RuleSet, evaluate
 from .model import AccessItem, FactsError, Result, Upcoming, parse_facts
 from .models import PersonFacts
@@ -153,10 +153,7 @@ def _evaluate(
 ) -> PersonEligibility:
     rs = active_rule_set()
     benefits_included = access.allows(Category.BENEFITS)
-    residence = ResidenceStatusPeriod.objects.filter(person=person)
-    benefits = BenefitPeriod.objects.filter(person=person) if benefits_included else None
-    record = PersonFacts.objects.filter(person=person).first()
-    facts = facts_for_person(person, residence=residence, benefits=benefits, record=record)
+    facts, record = load_facts_for_person(person, with_benefits=benefits_included)
     out = PersonEligibility(
         person=person,
         on=on,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lotse.eligibility.engine import add_years, evaluate
+from lotse.eligibility.engine import add_years, evaluate_category
 from lotse.eligibility.model import Facts, StatusPeriod
 from lotse.eligibility.ruleset import active_rule_set
 
@@ -64,8 +64,8 @@ def legally_closed(category: str, status: str, on: dt.date) -> bool:
     key = (rule_set.digest, eligibility, status, on)
     closed = _cache.get(key)
     if closed is None:
-        result = evaluate(favourable_facts(status, on), on, rule_set=rule_set, with_upcoming=False)
-        closed = result.item(eligibility).result == "excluded"
+        item = evaluate_category(favourable_facts(status, on), on, eligibility, rule_set=rule_set)
+        closed = item.result == "excluded"
         if len(_cache) >= _CACHE_LIMIT:
             _cache.clear()
         _cache[key] = closed

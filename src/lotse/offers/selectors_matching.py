@@ -21,11 +21,10 @@ from lotse.casework.models import AssessmentItem, Case
 from lotse.casework.selectors import case_get
 from lotse.core.models import Membership
 from lotse.core.roles import Perm
-from lotse.eligibility.adapter import facts_for_person, german_level
+from lotse.eligibility.adapter import german_level, load_facts_for_person
 from lotse.eligibility.model import FactsError, parse_facts
-from lotse.eligibility.models import PersonFacts
 from lotse.eligibility.ruleset import active_rule_set
-from lotse.people.models import Person, ResidenceStatusPeriod
+from lotse.people.models import Person
 from lotse.privacy.access import CaseAccess, case_access, log_person_read, person_access
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 
@@ -47,12 +46,7 @@ def _profile(person: Person, access: CaseAccess, today: dt.date) -> tuple[Profil
     facts = None
     errors: dict[str, str] = {}
     if access.allows(Category.RESIDENCE):
-        raw = facts_for_person(
-            person,
-            residence=ResidenceStatusPeriod.objects.filter(person=person),
-            benefits=None,
-            record=PersonFacts.objects.filter(person=person).first(),
-        )
+        raw, _record = load_facts_for_person(person, with_benefits=False)
         try:
             facts = parse_facts(raw, active_rule_set().codes)
         except FactsError as exc:
