@@ -109,6 +109,37 @@ class CatalogueFilterForm(Form):
         return data.get("sort") or "title"
 
 
+# The offer form in sections, in the order the page shows them.
+FORM_GROUPS: tuple[tuple[Promise, tuple[str, ...]], ...] = (
+    (
+        _("The offer"),
+        (
+            "provider",
+            "title",
+            "description",
+            "field_of_action",
+            "category",
+            "level",
+            "need_types",
+        ),
+    ),
+    (
+        _("Who it is for"),
+        ("age_min", "age_max", "german_min", "prerequisites", "statuses"),
+    ),
+    (
+        _("Place and time"),
+        ("district", "address", "starts_on", "ends_on", "rolling_entry", "schedule"),
+    ),
+    (_("Places and languages"), ("capacity", "languages", "childcare")),
+    (
+        _("Cost and contact"),
+        ("funding", "cost_note", "contact_name", "contact_email", "contact_phone"),
+    ),
+    (_("Review"), ("review_due",)),
+)
+
+
 class OfferForm(ModelForm):
     """The offer with its needs; the provider is a choice only for coordinators."""
 
@@ -128,66 +159,11 @@ class OfferForm(ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    GROUPS: tuple[tuple[Promise, tuple[str, ...]], ...] = (
-        (
-            _("The offer"),
-            (
-                "provider",
-                "title",
-                "description",
-                "field_of_action",
-                "category",
-                "level",
-                "need_types",
-            ),
-        ),
-        (
-            _("Who it is for"),
-            ("age_min", "age_max", "german_min", "prerequisites", "statuses"),
-        ),
-        (
-            _("Place and time"),
-            ("district", "address", "starts_on", "ends_on", "rolling_entry", "schedule"),
-        ),
-        (_("Places and languages"), ("capacity", "languages", "childcare")),
-        (
-            _("Cost and contact"),
-            ("funding", "cost_note", "contact_name", "contact_email", "contact_phone"),
-        ),
-        (_("Review"), ("review_due",)),
-    )
+    GROUPS = FORM_GROUPS
 
     class Meta:
         model = Offer
-        fields = [
-            "provider",
-            "title",
-            "description",
-            "field_of_action",
-            "category",
-            "level",
-            "need_types",
-            "age_min",
-            "age_max",
-            "german_min",
-            "prerequisites",
-            "statuses",
-            "district",
-            "address",
-            "starts_on",
-            "ends_on",
-            "rolling_entry",
-            "schedule",
-            "capacity",
-            "languages",
-            "childcare",
-            "funding",
-            "cost_note",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "review_due",
-        ]
+        fields = [name for _title, names in FORM_GROUPS for name in names]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "need_types": forms.CheckboxSelectMultiple,
