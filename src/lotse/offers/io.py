@@ -717,6 +717,15 @@ def _not_allowed(actor: Membership, org: Organisation) -> str:
     return _("You may not edit offers.")
 
 
+# The fields each service rule compares (offers.services.rule_errors).
+RULE_FIELDS = {
+    "capacity": {"capacity", "occupied"},
+    "ends_on": {"starts_on", "ends_on"},
+    "age_max": {"age_min", "age_max"},
+    "review_due": {"review_due"},
+}
+
+
 def validate_rows(rows: Rows, actor: Membership, *, today: dt.date | None = None) -> Preview:
     """Every row as offer values, or with messages naming row and column."""
     today = today or timezone.localdate()
@@ -817,39 +826,6 @@ def _validate_row(
     ):
         error("Träger", _not_allowed(actor, provider))
 
-    # Rules across fields, as the offer services check them.
-    starts, ends = merged["starts_on"], merged["ends_on"]
-    if starts and ends and ends < starts and not {"starts_on", "ends_on"} & failed:
-        error(
-            "Ende",
-            _("The offer cannot end before it starts (“Beginn” %(start)s).")
-            % {"start": starts.strftime("%d.%m.%Y")},
-        )
-    age_min, age_max = merged["age_min"], merged["age_max"]
-    if (
-        age_min is not None
-        and age_max is not None
-        and age_max < age_min
-        and not {"age_min", "age_max"} & failed
-    ):
-        error("Alter bis", _("The maximum age cannot be lower than “Alter von”."))
-    capacity, occupied = merged["capacity"], merged["occupied"]
-    if capacity is not None and not {"capacity", "occupied"} & failed and capacity < occupied:
-        error(
-            "Plätze",
-            _("%(places)s places are fewer than the %(taken)s places taken (“Belegt”).")
-            % {"places": capacity, "taken": occupied},
-        )
-    review_due = merged["review_due"]
-    if (
-        review_due is not None
-        and "review_due" not in failed
-        and review_due < today
-        and (offer is None or review_due != offer.review_due)
-    ):
-        error("Prüfen bis", _("The review date cannot lie in the past."))
-
-    # The model's own field rules (lengths, e-mail, ranges) on what is left.
     instance = Offer(
         **{
             name: value
@@ -857,6 +833,18 @@ def _validate_row(
             if name not in {"need_types", "provider", "district"}
         }
     )
+    # Rules across fields: the offer services' own, skipped where a field they compare
+    # could not be read.
+    for name, messages in services.rule_errors(
+        instance,
+        occupied=merged["occupied"],
+        previous_review_due=offer.review_due if offer is not None else None,
+        today=today,
+    ).items():
+        if not RULE_FIELDS[name] & failed:
+            for message in messages:
+                error(BY_FIELD[name].header, message)
+    # The model's own field rules (lengths, e-mail, ranges) on what is left.
     exclude = {"provider", "district", "updated_by", "search_text", *failed}
     try:
         instance.clean_fields(exclude=exclude)

@@ -86,11 +86,11 @@ def _codes(
     return [code for code in valid if code in given]
 
 
-def _validate(
+def rule_errors(
     offer: Offer, *, occupied: int, previous_review_due: dt.date | None, today: dt.date
-) -> None:
-    """The business rules with a message at each field, then the model's own field
-    validation; raises ValidationError with everything found."""
+) -> dict[str, list[str]]:
+    """The business rules across fields, with a message at each field (also used by the
+    import preview, which maps the fields to its columns)."""
     errors: dict[str, list[str]] = {}
     if offer.capacity is not None and offer.capacity < occupied:
         errors["capacity"] = [
@@ -109,6 +109,17 @@ def _validate(
         and offer.review_due < today
     ):
         errors["review_due"] = [_("The review date cannot lie in the past.")]
+    return errors
+
+
+def _validate(
+    offer: Offer, *, occupied: int, previous_review_due: dt.date | None, today: dt.date
+) -> None:
+    """The business rules with a message at each field, then the model's own field
+    validation; raises ValidationError with everything found."""
+    errors = rule_errors(
+        offer, occupied=occupied, previous_review_due=previous_review_due, today=today
+    )
     offer.statuses = _codes(
         offer.statuses,
         ResidenceStatus.values,
