@@ -407,3 +407,20 @@ def test_the_list_links_an_export_of_what_it_shows(client, world):
     assert "category=integrationskurs" in href
     body = client.get(href).content.decode("utf-8-sig")
     assert "Integrationskurs Mitte" in body and "Sprachcafé" not in body
+
+
+def test_the_catalogue_pages_through_long_results(client, world, settings):
+    """More offers than a page holds: the shared pagination links to the next page,
+    keeping the filters."""
+    from tests.factories import OfferFactory
+
+    from ..conftest import login
+
+    settings.LOTSE_PAGE_SIZE = 2
+    for i in range(3):
+        OfferFactory(title=f"Kurs {i}", category="sprachkurs")
+    login(client, world.case_manager)
+    page = client.get("/offers/?category=sprachkurs").content.decode()
+    assert "page=2" in page and "category=sprachkurs" in page
+    second = client.get("/offers/?category=sprachkurs&page=2").content.decode()
+    assert "Kurs 2" in second
