@@ -149,6 +149,8 @@ class AccessAction(models.TextChoices):
     DELETE = "delete", _("delete")
     EXPORT = "export", _("export")
     DOWNLOAD = "download", _("download")
+    # Data sent to another organisation (a referral): the Art. 15 report lists it.
+    DISCLOSE = "disclose", _("disclose")
 
 
 GENESIS_HASH = "0" * 64

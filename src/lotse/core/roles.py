@@ -36,6 +36,8 @@ class Perm:
     OFFER_VIEW = "offer.view"  # the offer catalogue of the alliance (no personal data)
     OFFER_EDIT = "offer.edit"  # offers of the own organisation (coordinators: all)
     OFFER_EDIT_ALL = "offer.edit_all"  # offers of every provider, import
+    # Referrals addressed to the own organisation: accept, reject, start, outcome.
+    REFERRAL_RECEIVE = "referral.receive"
 
 
 CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})
@@ -49,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_CONTRIBUTE,
             Perm.API_TOKEN,
             Perm.BREAK_GLASS,
+            Perm.REFERRAL_RECEIVE,
         }
     ),
     Role.TEAM_LEAD: frozenset(
@@ -60,10 +63,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.API_TOKEN,
             Perm.BREAK_GLASS,
             Perm.OFFER_EDIT,
+            Perm.REFERRAL_RECEIVE,
         }
     ),
     Role.PARTNER_STAFF: frozenset(
-        {Perm.CASE_VIEW, Perm.CASE_CONTRIBUTE, Perm.API_TOKEN, Perm.BREAK_GLASS, Perm.OFFER_EDIT}
+        {
+            Perm.CASE_VIEW,
+            Perm.CASE_CONTRIBUTE,
+            Perm.API_TOKEN,
+            Perm.BREAK_GLASS,
+            Perm.OFFER_EDIT,
+            Perm.REFERRAL_RECEIVE,
+        }
     ),
     # Coordinators, analysts and administrators see no personal case data (DESIGN §2).
     # Coordinators keep the offer landscape of every provider.

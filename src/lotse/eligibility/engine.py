@@ -713,8 +713,11 @@ def breakpoints(facts: Facts, rs: RuleSet, start: dt.date, end: dt.date) -> list
 
 
 class CategoryTimeline:
-    """Results of some categories for one person from ``start`` to ``end``, evaluated
-    once per breakpoint (matching many offers with many start dates)."""
+    """Results of some categories for one person from ``start`` to ``end``: constant
+    between two breakpoints of the facts (:func:`breakpoints`), so a result on any day
+    is the one evaluated on the last breakpoint up to that day. Evaluated lazily, once
+    per breakpoint and category actually asked for (matching many offers whose start
+    dates fall on a few breakpoints)."""
 
     def __init__(
         self,
@@ -724,26 +727,57 @@ class CategoryTimeline:
         end: dt.date,
         rule_set: RuleSet | None = None,
     ) -> None:
-        rs = rule_set or load_rule_set()
-        self.days = [start, *breakpoints(facts, rs, start, max(start, end))]
-        self.items: dict[str, list[AccessItem]] = {c: [] for c in categories}
-        for day in self.days:
-            c = Ctx(facts, day)
-            plan = rs.plan(day)
-            for category, items in self.items.items():
-                entries = plan.get(category)
-                decision = decide(_entries(entries, c.status), c) if entries else UNDECIDED
-                items.append(_item(category, decision, rs, day))
-        self.statuses = [Ctx(facts, day).status for day in self.days]
+        self.facts = facts
+        self.rule_set = rule_set or load_rule_set()
+        self.categories = tuple(dict.fromkeys(categories))
+        self._known = frozenset(self.categories)
+        self.days = [start, *breakpoints(facts, self.rule_set, start, max(start, end))]
+        self._ctx: dict[int, Ctx] = {}
+        self._items: dict[tuple[str, int], AccessItem] = {}
 
-    def _index(self, on: dt.date) -> int:
+    def index(self, on: dt.date) -> int:
+        """The breakpoint whose results hold on ``on`` (the first for earlier days)."""
         return max(bisect.bisect_right(self.days, on) - 1, 0)
 
+    _index = index
+
+    def _ctx_at(self, i: int) -> Ctx:
+        c = self._ctx.get(i)
+        if c is None:
+            c = self._ctx[i] = Ctx(self.facts, self.days[i])
+        return c
+
+    def item_at(self, category: str, i: int) -> AccessItem:
+        """The result of ``category`` from breakpoint ``i`` on (:meth:`index`)."""
+        key = (category, i)
+        found = self._items.get(key)
+        if found is None:
+            if category not in self._known:
+                raise KeyError(category)
+            day, c, rs = self.days[i], self._ctx_at(i), self.rule_set
+            entries = rs.plan(day).get(category)
+            decision = decide(_entries(entries, c.status), c) if entries else UNDECIDED
+            found = self._items[key] = _item(category, decision, rs, day)
+        return found
+
+    def status_at(self, i: int) -> str | None:
+        return self._ctx_at(i).status
+
     def item(self, category: str, on: dt.date) -> AccessItem:
-        return self.items[category][self._index(on)]
+        return self.item_at(category, self.index(on))
 
     def status(self, on: dt.date) -> str | None:
-        return self.statuses[self._index(on)]
+        return self.status_at(self.index(on))
+
+    @property
+    def items(self) -> dict[str, list[AccessItem]]:
+        """Every category on every breakpoint (evaluates all of them)."""
+        n = len(self.days)
+        return {c: [self.item_at(c, i) for i in range(n)] for c in self.categories}
+
+    @property
+    def statuses(self) -> list[str | None]:
+        return [self.status_at(i) for i in range(len(self.days))]
 
 
 def evaluate_batch(

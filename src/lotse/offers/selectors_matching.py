@@ -28,7 +28,7 @@ from lotse.people.models import Person
 from lotse.privacy.access import CaseAccess, case_access, log_person_read, person_access
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 
-from .matching import Matcher, Profile, Ranked
+from .matching import Match, Matcher, Profile, Ranked, Reason
 from .selectors import offer_rows
 
 
@@ -120,3 +120,21 @@ def person_matches(
         raise Http404
     person = Person.objects.select_related("district").get(pk=person_id)
     return _matches(actor, person, access, only_needs, limit)
+
+
+def offer_match(
+    *, person: Person, access: CaseAccess, offer_id: int, today: dt.date | None = None
+) -> tuple[Match, tuple[Reason, ...]] | None:
+    """The match of one current offer for the person with its reasons (None: the offer
+    is not active or has ended): the check before a referral. The caller has checked
+    the access and logs the read."""
+    today = today or timezone.localdate()
+    rows = [r for r in offer_rows(today=today) if r.id == offer_id]
+    if not rows:
+        return None
+    profile, _errors = _profile(person, access, today)
+    matcher = Matcher(profile, rows, active_rule_set())
+    found = matcher.match()
+    if not found:
+        return None
+    return found[0], matcher.explain(found[0])

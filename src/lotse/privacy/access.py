@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.casework.models import Case, CaseTeamMember
-from lotse.core.models import Membership
+from lotse.core.models import Membership, Organisation
 from lotse.core.roles import Perm
 from lotse.people.models import Person
 
@@ -233,7 +233,12 @@ def _may_see_cases(actor: Membership | None) -> bool:
 
 def _agreement_facts(actor: Membership, today: dt.date, purpose: str | None) -> list[AgreementFact]:
     """Agreements in force today whose receiving side is the actor's organisation."""
-    org = actor.organisation
+    return _org_agreement_facts(actor.organisation, today, purpose)
+
+
+def _org_agreement_facts(
+    org: Organisation, today: dt.date, purpose: str | None
+) -> list[AgreementFact]:
     rows = SharingAgreement.objects.filter(
         Q(receiver_organisation_id=org.pk)
         | Q(receiver_organisation__isnull=True, receiver_type=org.org_type),
@@ -347,6 +352,81 @@ def case_access(
     now: dt.datetime | None = None,
 ) -> CaseAccess:
     return case_access_bulk(actor, [case], purpose=purpose, now=now)[case.pk]
+
+
+def receiver_access_bulk(
+    cases: Iterable[Case],
+    organisation: Organisation,
+    *,
+    user_id: int | None = None,
+    purpose: str = Purpose.REFERRAL,
+    now: dt.datetime | None = None,
+) -> dict[int, CaseAccess]:
+    """What an organisation that referrals address may read of each case for
+    ``purpose``: as a member of the case team (DESIGN §5.2 b), by consent or agreement,
+    in a fixed number of queries. ``user_id`` None asks for the organisation as a whole
+    (the check before sending: a consent that names some of its staff counts)."""
+    cases = list(cases)
+    now = now or timezone.now()
+    result = {c.pk: CaseAccess(case_id=c.pk) for c in cases}
+    if not cases:
+        return result
+    lead_types = dict(
+        Case.objects.filter(pk__in=list(result)).values_list("pk", "lead_organisation__org_type")
+    )
+    consents: dict[int, list[ConsentFact]] = {}
+    for c in Consent.objects.filter(
+        person_id__in={case.person_id for case in cases},
+        purpose=purpose,
+        receiving_organisations=organisation.pk,
+        withdrawn_at__isnull=True,
+    ).prefetch_related("named_users"):
+        consents.setdefault(c.person_id, []).append(
+            ConsentFact(
+                categories=frozenset(c.categories),
+                purpose=c.purpose,
+                organisation_ids=frozenset({organisation.pk}),
+                user_ids=frozenset(u.pk for u in c.named_users.all()) if user_id else frozenset(),
+                signed_on=c.signed_on,
+                valid_until=c.valid_until,
+                withdrawn_at=c.withdrawn_at,
+                id=c.pk,
+            )
+        )
+    agreements = tuple(_org_agreement_facts(organisation, timezone.localdate(now), purpose))
+    for case in cases:
+        situation = Situation(
+            actor_org_id=organisation.pk,
+            actor_org_type=organisation.org_type,
+            actor_user_id=user_id or 0,
+            may_view=True,
+            lead_org_id=case.lead_organisation_id,
+            lead_org_type=lead_types.get(case.pk, ""),
+            on_team=True,
+            consents=tuple(consents.get(case.person_id, ())),
+            agreements=agreements,
+        )
+        access = result[case.pk]
+        for category in ALL_CATEGORIES:
+            decision = decide(situation, category, purpose, now)
+            if decision.allowed:
+                access.categories[category] = decision.basis
+                if decision.detail:
+                    access.details[category] = decision.detail
+    return result
+
+
+def receiver_access(
+    case: Case,
+    organisation: Organisation,
+    *,
+    user_id: int | None = None,
+    purpose: str = Purpose.REFERRAL,
+    now: dt.datetime | None = None,
+) -> CaseAccess:
+    return receiver_access_bulk([case], organisation, user_id=user_id, purpose=purpose, now=now)[
+        case.pk
+    ]
 
 
 def person_access(actor: Membership | None, person_id: int) -> CaseAccess:
@@ -513,6 +593,8 @@ def log_person_read(
     categories: Iterable[str],
     object_type: str,
     object_id: int | str,
+    *,
+    purpose: str = Purpose.CASEWORK,
 ) -> None:
     """Log a read of one person: one entry per basis with the categories read on it
     (of ``categories``, those the access allows)."""
@@ -529,6 +611,7 @@ def log_person_read(
             person_ids=[person_id],
             categories=shown,
             basis=basis,
+            purpose=purpose,
             object_type=object_type,
             object_id=object_id,
         )

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "lotse.privacy",
     "lotse.eligibility",
     "lotse.offers",
+    "lotse.referrals",
     "lotse.api",
     "lotse.synth",
 ]
