@@ -16,9 +16,10 @@ from django.utils import timezone
 from lotse.casework import services
 from lotse.casework.models import CaseTeamMember, InterviewGuide
 from lotse.core.roles import ROLE_PERMISSIONS, Perm
+from lotse.referrals import services as referral_services
 
 from .conftest import login
-from .factories import OfferFactory
+from .factories import ConsentFactory, OfferFactory, OrganisationFactory
 
 ROLES = [
     "case_manager",
@@ -60,6 +61,7 @@ class Spec:
     ok: int = 200  # status when allowed
     args: str = "case"  # how to build the URL arguments
     own_org: bool = False  # only the provider's organisation (or OFFER_EDIT_ALL)
+    receiver_only: bool = False  # only the organisation a referral was sent to
     anonymous: bool = False  # reachable without login
 
 
@@ -136,6 +138,39 @@ TABLE: dict[str, Spec] = {
     "offers:export": Spec(perm=Perm.OFFER_VIEW, case=False),
     "offers:import": Spec(perm=Perm.OFFER_EDIT, case=False),
     "offers:import_confirm": Spec(perm=Perm.OFFER_EDIT, case=False, method="post", ok=302),
+    # referrals: the lead refers and sees the chain; partners see the chain and the
+    # referrals where participations are shared; the steps of the receiving side are
+    # the provider's only (nobody here: the fixture referral goes to a provider outside
+    # the roles; tests/referrals/test_pages.py walks the provider's side)
+    "referrals:list": Spec(case=False),
+    "referrals:new": Spec(**EDIT, args="case_pk"),
+    "referrals:chain": Spec(category="participations", args="case_pk"),
+    "referrals:participation_new": Spec(**EDIT, args="case_pk"),
+    "referrals:detail": Spec(perm=None, category="participations", args="referral"),
+    "referrals:send": Spec(**EDIT, method="post", ok=302, args="referral_proposed"),
+    "referrals:withdraw": Spec(**EDIT, method="post", ok=302, args="referral"),
+    **{
+        f"referrals:{step}": Spec(
+            perm=Perm.REFERRAL_RECEIVE, method="post", receiver_only=True, args="referral"
+        )
+        for step in ("accept", "waitlist", "reject", "start")
+    },
+    "referrals:attendance": Spec(
+        perm=None,
+        lead_only=True,
+        method="post",
+        ok=302,
+        args="participation",
+        data=(("attendance_percent", "80"),),
+    ),
+    "referrals:end": Spec(
+        perm=None,
+        lead_only=True,
+        method="post",
+        ok=302,
+        args="participation",
+        data=(("ended_on", "2024-06-30"), ("outcome", "completed")),
+    ),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -270,9 +305,31 @@ def _objects(world) -> dict[str, Any]:
         valid_from=dt.date(2030, 1, 1),
         owner=world.lead,
     )
+    provider = OrganisationFactory(name="Sprachschule", org_type="bildungstraeger")
+    ConsentFactory(
+        person=case.person,
+        purpose="referral",
+        categories=["master"],
+        recorded_by=cm.user,
+        recorded_for=world.lead,
+        receivers=[provider],
+    )
+    offer = OfferFactory(provider=provider)
+    proposed = referral_services.referral_create(
+        actor=cm, case=case, offer=offer, reason="Sprachkurs"
+    )
+    sent = referral_services.referral_create(
+        actor=cm, case=case, receiver=provider, reason="Beratung", send=True
+    )
+    participation = referral_services.participation_record(
+        actor=cm, case=case, title="Kurs", category="sprachkurs", started_on=dt.date(2024, 1, 1)
+    )
     return {
         "case": [case.pk],
         "case_pk": [case.pk],
+        "referral": [sent.pk],
+        "referral_proposed": [proposed.pk],
+        "participation": [participation.pk],
         "goal": [case.pk, goal.pk],
         "step": [case.pk, step.pk],
         "version": [case.pk, 1],
@@ -309,6 +366,8 @@ def _expected(role: str, state: str, spec: Spec) -> int:
     partner = role in ("partner_staff", "partner_colleague")
     if not lead and not (partner and state in ("covering", "partial")):
         return 404
+    if spec.receiver_only:
+        return 403  # sees the case, but the referral was not sent to them
     if lead:
         return spec.ok
     if spec.lead_only:

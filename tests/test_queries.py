@@ -25,7 +25,7 @@ def test_case_page_queries_do_not_grow_with_history(world, as_member):
     grow_case_history(world, 6, start=1)
     large = _count(client, url)
     assert large == small
-    assert small <= 30
+    assert small <= 32  # 30 before the integration chain (participations, referrals)
 
 
 def test_case_list_queries_do_not_grow_with_rows(world, as_member):

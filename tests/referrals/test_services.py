@@ -85,8 +85,11 @@ def test_receiver_only_and_only_after_sending(world, provider):
     with pytest.raises(Http404):  # not sent yet: does not exist for the provider
         services.referral_accept(actor=provider.staff, referral=r)
     services.referral_send(actor=world.case_manager, referral=r)
-    with pytest.raises(Http404):
+    # The Jobcenter sees the case (team) but is not the receiver; the lead neither.
+    with pytest.raises(PermissionDenied):
         services.referral_accept(actor=world.partner_staff, referral=r)
+    with pytest.raises(PermissionDenied):
+        services.referral_accept(actor=world.case_manager, referral=r)
     with pytest.raises(Http404):
         services.referral_accept(actor=world.outsider, referral=r)
     with pytest.raises(PermissionDenied):

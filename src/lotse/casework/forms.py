@@ -41,6 +41,11 @@ class CaseFilterForm(Form):
     )
     phase = forms.ChoiceField(label=_("Phase"), required=False, choices=BLANK + list(Phase.choices))
     mine = forms.BooleanField(label=_("Only my cases"), required=False)
+    without_offer = forms.BooleanField(
+        label=_("Currently without any offer"),
+        required=False,
+        help_text=_("No running participation and no open referral."),
+    )
 
 
 class PersonForm(ModelForm):

@@ -38,6 +38,8 @@ from lotse.privacy.access import (
     visible_persons,
 )
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
+from lotse.referrals.codes import OPEN_STATUSES
+from lotse.referrals.models import Participation, Referral
 
 from .codes import NoteVisibility
 from .models import (
@@ -95,6 +97,7 @@ class CaseFilters:
     phase: str = ""
     manager_id: int | None = None
     include_closed: bool = False
+    without_offer: bool = False
 
 
 def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySet[Case]:
@@ -125,6 +128,16 @@ def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySe
         )
     if filters.manager_id:
         qs = qs.filter(case_manager_id=filters.manager_id)
+    if filters.without_offer:
+        # Persons taking part in nothing and with no open referral (of any case):
+        # only where participations are shared, like every filter on a category.
+        running = Participation.objects.filter(person=OuterRef("person_id"), ended_on__isnull=True)
+        pending = Referral.objects.filter(
+            person=OuterRef("person_id"), status__in=sorted(OPEN_STATUSES)
+        )
+        qs = qs.filter(category_q(actor, Category.PARTICIPATIONS)).exclude(
+            Q(Exists(running)) | Q(Exists(pending))
+        )
     if filters.phase:
         qs = qs.filter(phase=filters.phase)
     elif not filters.include_closed:
@@ -401,6 +414,10 @@ def case_detail(*, actor: Membership | None, case_id: int) -> CaseDetail:
     )
     # The name and the case header identify the case for everybody who sees it.
     shown.add(Category.MASTER)
+    # The page shows the integration chain (referrals.selectors.chain_for, not logged
+    # there) where participations are shared.
+    if allows(Category.PARTICIPATIONS):
+        shown.add(Category.PARTICIPATIONS)
     for basis, categories in _invert(
         {**{Category.MASTER: access.basis()}, **access.by_basis_map(shown)}
     ).items():

@@ -24,6 +24,7 @@ from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.selectors import person_duplicate_candidates
 from lotse.privacy.access import BASIS_LABELS, require_case
 from lotse.privacy.categories import Category
+from lotse.referrals.selectors import chain_for
 
 from . import forms as f
 from . import selectors, services
@@ -63,6 +64,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             organisation_id=data["organisation"].pk if data["organisation"] else None,
             phase=data["phase"],
             manager_id=acting_membership(request).user_id if data["mine"] else None,
+            without_offer=data["without_offer"],
         )
     page = selectors.case_list(
         actor=acting_membership(request), filters=filters, page=page_number(request)
@@ -116,12 +118,21 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @actor_required(Perm.CASE_VIEW)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    detail = selectors.case_detail(actor=acting_membership(request), case_id=pk)
+    actor = acting_membership(request)
+    detail = selectors.case_detail(actor=actor, case_id=pk)
     return render(
         request,
         "casework/case_detail.html",
         {
             "d": detail,
+            "chain": chain_for(
+                actor,
+                detail.case,
+                detail.access,
+                residence=detail.residence.current,
+                benefits=detail.benefits.current,
+                log=False,
+            ),
             "case": detail.case,
             "person": detail.case.person,
             "need_choices": NeedStatus.choices,

@@ -8,4 +8,5 @@ urlpatterns = [
     path("privacy/", include("lotse.privacy.urls")),
     path("eligibility/", include("lotse.eligibility.urls")),
     path("offers/", include("lotse.offers.urls")),
+    path("referrals/", include("lotse.referrals.urls")),
 ]

@@ -51,5 +51,8 @@ def matches(request: HttpRequest, case_pk: int) -> HttpResponse:
             "only_needs": only_needs,
             "show_excluded": show_excluded,
             "need_count": len(found.needs_used),
+            "can_refer": actor.has_perm(Perm.CASE_EDIT)
+            and case.lead_organisation_id == actor.organisation_id
+            and not case.is_closed,
         },
     )

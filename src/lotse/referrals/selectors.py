@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from lotse.casework.models import Case
@@ -32,12 +32,12 @@ from lotse.core.roles import Perm
 from lotse.core.services import access_log_record
 from lotse.people.codes import ResidenceStatus
 from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
+from lotse.people.selectors import timeline_mark_current
 from lotse.privacy.access import (
     Basis,
     CaseAccess,
     case_access,
     case_access_bulk,
-    category_q,
     log_person_read,
     receiver_access,
     receiver_access_bulk,
@@ -50,21 +50,6 @@ from .models import Participation, Referral, ReferralEvent
 SENDER = "sender"
 RECEIVER = "receiver"
 TEAM = "team"
-
-
-def running_or_open_q(actor: Membership) -> Q:
-    """Cases of persons with a running participation or an open referral, where the
-    actor may read participations (the case list's "without any offer" excludes these)."""
-    running = Participation.objects.filter(person=OuterRef("person_id"), ended_on__isnull=True)
-    pending = Referral.objects.filter(person=OuterRef("person_id"), status__in=OPEN_STATUSES)
-    return Q(Exists(running)) | Q(Exists(pending))
-
-
-def cases_without_offer(actor: Membership, qs: QuerySet[Case]) -> QuerySet[Case]:
-    """Of ``qs``, the cases whose person takes part in nothing and has no open referral.
-    Only cases where participations are shared with the actor: the filter must not
-    disclose what the page hides."""
-    return qs.filter(category_q(actor, Category.PARTICIPATIONS)).exclude(running_or_open_q(actor))
 
 
 @dataclass
@@ -93,18 +78,20 @@ def _referral_qs() -> QuerySet[Referral]:
 def _side(actor: Membership, referral: Referral) -> tuple[str, CaseAccess]:
     """Which side the actor reads from, and what of the person; 404 if none."""
     case = referral.case
-    if actor.has_perm(Perm.CASE_VIEW):
-        access = case_access(actor, case)
-        if access.is_lead:
-            return SENDER, access
-        if access.allows(Category.PARTICIPATIONS) and referral.receiver_id != actor.organisation_id:
-            return TEAM, access
+    access = case_access(actor, case) if actor.has_perm(Perm.CASE_VIEW) else None
+    if access is not None and access.is_lead:
+        return SENDER, access
     if (
         actor.organisation_id == referral.receiver_id
         and referral.status in SENT_STATUSES
         and actor.has_perm(Perm.REFERRAL_RECEIVE)
     ):
         return RECEIVER, receiver_access(case, actor.organisation, user_id=actor.user_id)
+    if access is not None and access.visible:
+        # A member of the case team: only where participations are shared with them.
+        if not access.allows(Category.PARTICIPATIONS):
+            raise PermissionDenied
+        return TEAM, access
     raise Http404
 
 
@@ -165,8 +152,10 @@ def participation_get(*, actor: Membership | None, participation_id: int) -> Par
         _side(actor, p.referral)
     else:
         access = case_access(actor, p.case)
-        if not access.allows(Category.PARTICIPATIONS):
+        if not access.visible:
             raise Http404
+        if not access.allows(Category.PARTICIPATIONS):
+            raise PermissionDenied
     return p
 
 
@@ -242,7 +231,7 @@ def referral_list(
         for r in referrals:
             rows.append(ReferralRow(referral=r, access=accesses[r.case_id], side=side))
         _log_list(actor, rows, Purpose.REFERRAL if side == RECEIVER else Purpose.CASEWORK)
-    result.object_list = rows
+    result.object_list = rows  # type: ignore[assignment]
     return result
 
 
@@ -302,10 +291,29 @@ def case_chain(*, actor: Membership | None, case_id: int) -> tuple[Case, Chain]:
     case = case_get(actor=actor, case_id=case_id)
     assert actor is not None
     access = case_access(actor, case)
+    if not access.allows(Category.PARTICIPATIONS):
+        raise PermissionDenied
     return case, chain_for(actor, case, access)
 
 
-def chain_for(actor: Membership, case: Case, access: CaseAccess) -> Chain:
+def _current(entries: list[Any]) -> list[Any]:
+    timeline_mark_current(entries)
+    return [e for e in entries if e.current]
+
+
+def chain_for(
+    actor: Membership,
+    case: Case,
+    access: CaseAccess,
+    *,
+    residence: list[Any] | None = None,
+    benefits: list[Any] | None = None,
+    log: bool = True,
+) -> Chain:
+    """The chain of the case's person as far as shared with the actor. ``residence``
+    and ``benefits``: the current timeline entries when the caller has loaded them
+    already (the case page, which also logs the read: ``log`` False), so they are not
+    read twice. Corrected entries never show."""
     if not access.allows(Category.PARTICIPATIONS):
         return Chain(shared=False)
     person_id = case.person_id
@@ -316,7 +324,7 @@ def chain_for(actor: Membership, case: Case, access: CaseAccess) -> Chain:
         Referral.objects.filter(person_id=person_id).select_related("receiver", "offer")
     )
     entries: list[ChainEntry] = []
-    by_referral = {p.referral_id: p for p in participations if p.referral_id}
+    by_referral = {p.referral_id for p in participations if p.referral_id}
     for r in referrals:
         if r.pk in by_referral:
             continue  # the participation stands for it
@@ -345,10 +353,10 @@ def chain_for(actor: Membership, case: Case, access: CaseAccess) -> Chain:
     shown = [Category.PARTICIPATIONS]
     if access.allows(Category.RESIDENCE):
         shown.append(Category.RESIDENCE)
+        if residence is None:
+            residence = _current(list(ResidenceStatusPeriod.objects.filter(person_id=person_id)))
         labels = dict(ResidenceStatus.choices)
-        for period in ResidenceStatusPeriod.objects.filter(person_id=person_id).order_by(
-            "valid_from", "pk"
-        ):
+        for period in residence:
             entries.append(
                 ChainEntry(
                     on=period.valid_from,
@@ -360,9 +368,9 @@ def chain_for(actor: Membership, case: Case, access: CaseAccess) -> Chain:
             )
     if access.allows(Category.BENEFITS):
         shown.append(Category.BENEFITS)
-        for benefit in BenefitPeriod.objects.filter(person_id=person_id).order_by(
-            "valid_from", "pk"
-        ):
+        if benefits is None:
+            benefits = _current(list(BenefitPeriod.objects.filter(person_id=person_id)))
+        for benefit in benefits:
             entries.append(
                 ChainEntry(
                     on=benefit.valid_from,
@@ -373,7 +381,8 @@ def chain_for(actor: Membership, case: Case, access: CaseAccess) -> Chain:
                 )
             )
     entries.sort(key=lambda e: (e.on, e.kind))
-    log_person_read(actor, person_id, access, shown, "chain", case.pk)
+    if log:
+        log_person_read(actor, person_id, access, shown, "chain", case.pk)
     return Chain(
         entries=entries,
         participations=participations,
@@ -383,22 +392,12 @@ def chain_for(actor: Membership, case: Case, access: CaseAccess) -> Chain:
     )
 
 
-def require_participations(actor: Membership, case: Case) -> CaseAccess:
-    access = case_access(actor, case)
-    if not access.visible:
-        raise Http404
-    if not access.allows(Category.PARTICIPATIONS):
-        raise PermissionDenied
-    return access
-
-
 __all__ = [
     "Chain",
     "ChainEntry",
     "ReferralFilters",
     "ReferralView",
     "case_chain",
-    "cases_without_offer",
     "chain_for",
     "open_incoming_count",
     "participation_get",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -119,13 +119,21 @@ def _require_receiver(actor: Membership, referral: Referral) -> str:
     everybody else (a referral to another organisation does not exist for them).
     Returns the basis of the receiver's access to the person."""
     if actor.organisation_id != referral.receiver_id or referral.sent_at is None:
-        raise Http404
+        _not_yours(actor, referral.case)
     if not actor.has_perm(Perm.REFERRAL_RECEIVE):
         raise PermissionDenied
     if actor.organisation_id == referral.case.lead_organisation_id:
         return Basis.LEAD_ORGANISATION
     access = receiver_access(referral.case, actor.organisation, user_id=actor.user_id)
     return access.basis(Category.MASTER) or access.basis() or Basis.CONSENT
+
+
+def _not_yours(actor: Membership, case: Case) -> NoReturn:
+    """A step that is not the actor's to take: 403 for whoever sees the case, 404 for
+    everybody else (the case does not exist for them)."""
+    if case_access(actor, case).visible:
+        raise PermissionDenied
+    raise Http404
 
 
 def _snapshot_org(org: Organisation) -> dict[str, str]:
@@ -455,7 +463,7 @@ def _participation_side(actor: Membership, participation: Participation) -> tupl
         return require_case(actor, case, Perm.CASE_EDIT), Purpose.CASEWORK
     referral = participation.referral
     if referral is None:
-        raise Http404
+        _not_yours(actor, case)
     return _require_receiver(actor, referral), Purpose.REFERRAL
 
 

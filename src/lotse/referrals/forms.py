@@ -1,0 +1,155 @@
+"""Forms of the referral pages; the services validate, the forms carry their errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lotse.core.forms import Form
+from lotse.core.models import NeedType, Organisation
+from lotse.offers.codes import Level, OfferCategory
+from lotse.offers.models import Offer
+
+from .codes import AbortReason, Outcome, ReferralStatus, RejectReason
+
+BLANK = [("", "—")]
+
+
+class ReferralForm(Form):
+    offer = forms.ModelChoiceField(
+        label=_("Offer"),
+        required=False,
+        queryset=Offer.objects.none(),
+        help_text=_("Its provider receives the referral. Leave empty to refer to an organisation."),
+    )
+    receiver = forms.ModelChoiceField(
+        label=_("Or: receiving organisation"),
+        required=False,
+        queryset=Organisation.objects.filter(is_active=True),
+        help_text=_("For counselling or an organisation without a catalogue offer."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the referral"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=_(
+            "What the person needs and what they have agreed to. The receiver reads this; "
+            "write nothing they need not know."
+        ),
+    )
+    need_types = forms.ModelMultipleChoiceField(
+        label=_("Needs it answers"),
+        required=False,
+        queryset=NeedType.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for referring despite an exclusion"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text=_("Only when the person is excluded from the offer; recorded with the referral."),
+    )
+
+    def __init__(self, *args: Any, offer: Offer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        qs = Offer.objects.filter(is_active=True).exclude(ends_on__lt=today)
+        if offer is not None:
+            # The offer chosen on the matching page; the list stays short.
+            qs = Offer.objects.filter(pk=offer.pk)
+            self.fields["offer"].initial = offer.pk
+        self.fields["offer"].queryset = qs.select_related("provider").order_by("title")  # type: ignore[attr-defined]
+        self.fields["offer"].label_from_instance = lambda o: f"{o.title} ({o.provider})"  # type: ignore[attr-defined]
+
+
+class NoteForm(Form):
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RejectForm(Form):
+    reject_reason = forms.ChoiceField(
+        label=_("Reason for rejecting"), choices=BLANK + list(RejectReason.choices)
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class StartForm(Form):
+    started_on = forms.DateField(label=_("Started on"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+
+class AttendanceForm(Form):
+    attendance_percent = forms.IntegerField(
+        label=_("Attendance (%)"), required=False, min_value=0, max_value=100
+    )
+    attendance_note = forms.CharField(
+        label=_("Attendance summary"),
+        required=False,
+        max_length=300,
+        help_text=_("E.g. “regular, missed two weeks in March (illness)”."),
+    )
+
+
+class EndForm(AttendanceForm):
+    ended_on = forms.DateField(label=_("Ended on"))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=BLANK + list(Outcome.choices))
+    abort_reason = forms.ChoiceField(
+        label=_("Reason for aborting"),
+        required=False,
+        choices=BLANK + list(AbortReason.choices),
+        help_text=_("Only for an aborted participation."),
+    )
+    level_reached = forms.ChoiceField(
+        label=_("Level reached"), required=False, choices=list(Level.choices)
+    )
+    outcome_note = forms.CharField(label=_("Note on the outcome"), required=False, max_length=300)
+
+    field_order = [
+        "ended_on",
+        "outcome",
+        "abort_reason",
+        "level_reached",
+        "outcome_note",
+        "attendance_percent",
+        "attendance_note",
+    ]
+
+
+class ParticipationForm(Form):
+    """An earlier participation, recorded by the lead organisation."""
+
+    title = forms.CharField(label=_("Offer"), max_length=200)
+    category = forms.ChoiceField(label=_("Category"), choices=BLANK + list(OfferCategory.choices))
+    level = forms.ChoiceField(label=_("Level of the offer"), required=False, choices=Level.choices)
+    provider = forms.ModelChoiceField(
+        label=_("Provider"), required=False, queryset=Organisation.objects.filter(is_active=True)
+    )
+    started_on = forms.DateField(label=_("Started on"))
+    ended_on = forms.DateField(label=_("Ended on"), required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=BLANK + list(Outcome.choices)
+    )
+    abort_reason = forms.ChoiceField(
+        label=_("Reason for aborting"), required=False, choices=BLANK + list(AbortReason.choices)
+    )
+    level_reached = forms.ChoiceField(
+        label=_("Level reached"), required=False, choices=list(Level.choices)
+    )
+    attendance_percent = forms.IntegerField(
+        label=_("Attendance (%)"), required=False, min_value=0, max_value=100
+    )
+
+
+class ReferralFilterForm(Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=BLANK + list(ReferralStatus.choices)
+    )
+    open = forms.BooleanField(label=_("Only open referrals"), required=False)
