@@ -161,7 +161,7 @@ TABLE: dict[str, Spec] = {
         method="post",
         ok=302,
         args="participation",
-        data=(("attendance_percent", "80"),),
+        data=(("attendance-attendance_percent", "80"),),
     ),
     "referrals:end": Spec(
         perm=None,
@@ -169,7 +169,7 @@ TABLE: dict[str, Spec] = {
         method="post",
         ok=302,
         args="participation",
-        data=(("ended_on", "2024-06-30"), ("outcome", "completed")),
+        data=(("end-ended_on", "2024-06-30"), ("end-outcome", "completed")),
     ),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),

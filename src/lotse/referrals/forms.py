@@ -72,7 +72,9 @@ class NoteForm(Form):
     )
 
 
+# Several of these forms share a page (the referral): prefixes keep their ids apart.
 class RejectForm(Form):
+    prefix = "reject"
     reject_reason = forms.ChoiceField(
         label=_("Reason for rejecting"), choices=BLANK + list(RejectReason.choices)
     )
@@ -82,11 +84,13 @@ class RejectForm(Form):
 
 
 class StartForm(Form):
+    prefix = "start"
     started_on = forms.DateField(label=_("Started on"))
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
 
 class AttendanceForm(Form):
+    prefix = "attendance"
     attendance_percent = forms.IntegerField(
         label=_("Attendance (%)"), required=False, min_value=0, max_value=100
     )
@@ -99,6 +103,7 @@ class AttendanceForm(Form):
 
 
 class EndForm(AttendanceForm):
+    prefix = "end"
     ended_on = forms.DateField(label=_("Ended on"))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=BLANK + list(Outcome.choices))
     abort_reason = forms.ChoiceField(
