@@ -197,3 +197,15 @@ def test_list_queries_do_not_grow(world, provider, client, django_assert_max_num
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 11
+
+
+def test_dashboard_tells_the_provider_about_waiting_referrals(world, provider, client):
+    login(client, provider.staff)
+    assert client.get(reverse("core:dashboard")).context["incoming_referrals"] == 0
+    _sent(world, provider)
+    page = client.get(reverse("core:dashboard"))
+    assert page.context["incoming_referrals"] == 1
+    assert "1 referral to your organisation waits for an answer" in page.content.decode()
+    # Nothing for the sending side, nor for another organisation.
+    login(client, world.case_manager)
+    assert client.get(reverse("core:dashboard")).context["incoming_referrals"] == 0

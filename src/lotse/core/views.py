@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from lotse.casework.selectors import dashboard as dashboard_selector
+from lotse.referrals.selectors import open_incoming_count
 
 from .forms import ActingForm, LoginForm
 from .middleware import SESSION_KEY
@@ -110,8 +111,15 @@ def acting(request: HttpRequest) -> HttpResponse:
 
 @actor_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = dashboard_selector(actor=request.membership)  # type: ignore[attr-defined]
-    return render(request, "core/dashboard.html", {"data": data})
+    actor = request.membership  # type: ignore[attr-defined]
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "data": dashboard_selector(actor=actor),
+            "incoming_referrals": open_incoming_count(actor=actor),
+        },
+    )
 
 
 @require_GET
