@@ -15,6 +15,8 @@ from lotse.api.services import token_create
 from lotse.core.models import AccessLogEntry
 from lotse.core.roles import Perm
 
+from ..referrals.conftest import Provider, provider
+
 
 class Api:
     """Calls /api/v1 as one of the world's memberships (by role name) or with a raw token."""
@@ -83,6 +85,16 @@ class LogWatch:
 
 
 @pytest.fixture
+def provider_api(api, provider) -> Api:
+    """`api` with tokens of the provider's staff ("provider": partner staff,
+    "provider_lead": its team lead) beside the world's (see tests/referrals/conftest.py)."""
+    for name, membership in (("provider", provider.staff), ("provider_lead", provider.colleague)):
+        _token, plain = token_create(membership=membership, name=f"test {name}")
+        api.tokens[name] = plain
+    return api
+
+
+@pytest.fixture
 def log(world, tokens) -> LogWatch:
     return LogWatch()
 
@@ -108,4 +120,13 @@ def set_consent_state(world: Any, state: str) -> None:
     consent.save()
 
 
-__all__ = ["CONSENT_STATES", "PARTIAL", "Api", "ApiToken", "LogWatch", "set_consent_state"]
+__all__ = [
+    "CONSENT_STATES",
+    "PARTIAL",
+    "Api",
+    "ApiToken",
+    "LogWatch",
+    "Provider",
+    "provider",
+    "set_consent_state",
+]

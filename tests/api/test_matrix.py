@@ -26,12 +26,15 @@ from lotse.casework.models import (
     PlanVersion,
 )
 from lotse.core.models import AccessLogEntry
+from lotse.offers.models import Offer
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
 from lotse.privacy.access import ALL_CATEGORIES
+from lotse.referrals.models import Participation, Referral, ReferralEvent
 
 from ..factories import (
     BenefitFactory,
     MembershipFactory,
+    OfferFactory,
     OrganisationFactory,
     ResidenceFactory,
     TeamMemberFactory,
@@ -93,13 +96,60 @@ def _case_objects(
     }
 
 
+def _referral_objects(case: Case, lead_user: Any, provider_org: Any) -> dict[str, int]:
+    """A proposed and a sent referral of the case to offers of the provider, a
+    participation recorded by the lead organisation, and an offer not yet referred to."""
+    now, today = timezone.now(), timezone.localdate()
+    ids: dict[str, int] = {}
+    for key, status in (("proposed", "proposed"), ("referral", "sent")):
+        offer = OfferFactory(provider=provider_org)
+        referral = Referral.objects.create(
+            case=case,
+            person_id=case.person_id,
+            offer=offer,
+            receiver=provider_org,
+            sender=case.lead_organisation,
+            status=status,
+            reason="Deutsch B1",
+            created_by=lead_user,
+            sent_at=now if status == "sent" else None,
+            shared_categories=["education", "master"] if status == "sent" else [],
+            sharing_basis="consent" if status == "sent" else "",
+            receiver_snapshot={"organisation": provider_org.name, "offer": offer.title},
+        )
+        for step in ("proposed", "sent")[: 1 if status == "proposed" else 2]:
+            ReferralEvent.objects.create(
+                referral=referral,
+                status=step,
+                by=lead_user,
+                by_organisation=case.lead_organisation,
+            )
+        ids[key] = referral.pk
+    participation = Participation.objects.create(
+        person_id=case.person_id,
+        case=case,
+        title="Integrationskurs VHS",
+        category="integrationskurs",
+        started_on=today - dt.timedelta(days=30),
+        recorded_by=case.lead_organisation,
+        created_by=lead_user,
+    )
+    ids["participation"] = participation.pk
+    ids["offer"] = OfferFactory(provider=provider_org).pk
+    return ids
+
+
 @pytest.fixture
-def objects(world) -> Objects:
+def objects(world, provider) -> Objects:
     # The partner is responsible for the step and holds the appointment, so that
     # partner staff may report on them (contribute rights on their own things).
     ids = _case_objects(world.case, world.case_manager.user, world.partner, world.partner)
+    # Referrals go to the provider (tests/referrals/conftest.py), which the person's
+    # consent for the purpose referral covers; none of the world's roles receives them.
+    ids |= _referral_objects(world.case, world.case_manager.user, provider.org)
     TeamMemberFactory(case=world.foreign_case)  # somebody of a fourth organisation
     foreign = _case_objects(world.foreign_case, world.outsider.user, world.other, world.other)
+    foreign |= _referral_objects(world.foreign_case, world.outsider.user, provider.org)
     return Objects(ids=ids, foreign=foreign)
 
 
@@ -196,19 +246,95 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any] | None]] = {
         {"title": "Bescheid prüfen", "due_on": "2030-01-01"},
     ),
     "followup_done": ("post", "/cases/{case}/followups/{followup}/done", "contribute", None),
+    # Referrals and participations (api/referrals.py). The chain and the participations
+    # list are the case's category participations; recording is the lead's.
+    "chain": ("get", "/cases/{case}/chain", "view", None),
+    "participation_list": ("get", "/cases/{case}/participations", "view", None),
+    "referral_add": (
+        "post",
+        "/cases/{case}/referrals",
+        "edit",
+        {"offer_id": "{offer}", "reason": "Deutsch B1 für die Ausbildung"},
+    ),
+    "participation_add": (
+        "post",
+        "/cases/{case}/participations",
+        "edit",
+        {"title": "Sprachcafé", "category": "sprachkurs", "started_on": "2024-03-01"},
+    ),
+    # A referral exists for the lead organisation, the case team (403 unless
+    # participations are shared) and its receiver; 404 for everybody else, whatever
+    # the role. Then the step's side and the role decide (403).
+    "referral": ("get", "/referrals/{referral}", "referral_view", None),
+    "referral_send": ("post", "/referrals/{proposed}/send", "referral_edit", {"note": ""}),
+    "referral_withdraw": ("post", "/referrals/{referral}/withdraw", "referral_edit", None),
+    "participation_attendance": (
+        "post",
+        "/participations/{participation}/attendance",
+        "referral_edit",
+        {"attendance_percent": 80, "attendance_note": "regelmäßig"},
+    ),
+    "participation_end": (
+        "post",
+        "/participations/{participation}/end",
+        "referral_edit",
+        {"ended_on": "{today}", "outcome": "completed"},
+    ),
+    # Steps of the receiving organisation (the provider, none of the roles here; its
+    # own path is in test_referrals_api.py).
+    "referral_accept": ("post", "/referrals/{referral}/accept", "referral_receive", None),
+    "referral_waitlist": ("post", "/referrals/{referral}/waitlist", "referral_receive", None),
+    "referral_reject": (
+        "post",
+        "/referrals/{referral}/reject",
+        "referral_receive",
+        {"reject_reason": "no_place"},
+    ),
+    "participation_start": (
+        "post",
+        "/referrals/{referral}/start",
+        "referral_receive",
+        {"started_on": "{today}"},
+    ),
 }
 
 # role → status per right on the world's case (volunteer and sysadmin hold no token).
+# referral_*: on the world's referrals and participations; the partner sees them as a
+# case team member (participations shared), the lead organisation as the sender.
 OK, DENIED, HIDDEN = "ok", 403, 404
+_NONE = {
+    "view": DENIED,
+    "edit": DENIED,
+    "contribute": DENIED,
+    "referral_view": DENIED,
+    "referral_edit": DENIED,
+    "referral_receive": DENIED,
+}
+_LEAD = {
+    "view": OK,
+    "edit": OK,
+    "contribute": OK,
+    "referral_view": OK,
+    "referral_edit": OK,
+    "referral_receive": DENIED,
+}
+_PARTNER = {
+    "view": OK,
+    "edit": DENIED,
+    "contribute": OK,
+    "referral_view": OK,
+    "referral_edit": DENIED,
+    "referral_receive": DENIED,
+}
 EXPECTED = {
-    "case_manager": {"view": OK, "edit": OK, "contribute": OK},
-    "team_lead": {"view": OK, "edit": OK, "contribute": OK},
-    "partner_staff": {"view": OK, "edit": DENIED, "contribute": OK},
-    "partner_colleague": {"view": OK, "edit": DENIED, "contribute": OK},
-    "outsider": {"view": HIDDEN, "edit": HIDDEN, "contribute": HIDDEN},
-    "coordinator": {"view": DENIED, "edit": DENIED, "contribute": DENIED},
-    "analyst": {"view": DENIED, "edit": DENIED, "contribute": DENIED},
-    "org_admin": {"view": DENIED, "edit": DENIED, "contribute": DENIED},
+    "case_manager": _LEAD,
+    "team_lead": _LEAD,
+    "partner_staff": _PARTNER,
+    "partner_colleague": _PARTNER,
+    "outsider": dict.fromkeys(_NONE, HIDDEN),
+    "coordinator": _NONE,
+    "analyst": _NONE,
+    "org_admin": _NONE,
 }
 # Follow-ups are the organisation's own: another organisation's do not exist for it.
 OVERRIDES = {
@@ -253,6 +379,14 @@ def snapshot() -> dict[str, Any]:
         "appointments": list(Appointment.objects.values_list("pk", "status", "outcome")),
         "notes": Note.objects.count(),
         "followups": list(FollowUp.objects.values_list("pk", "done_at")),
+        "referrals": list(Referral.objects.values_list("pk", "status", "sent_at", "updated_at")),
+        "referral_steps": ReferralEvent.objects.count(),
+        "participations": list(
+            Participation.objects.values_list(
+                "pk", "ended_on", "attendance_percent", "attendance_note", "updated_at"
+            )
+        ),
+        "occupied": list(Offer.objects.values_list("pk", "occupied")),
         "log": AccessLogEntry.objects.count(),
     }
 
@@ -276,6 +410,24 @@ def test_refused_roles_get_404_or_403_and_nothing_is_written(api, world, objects
 
 
 ALLOWED = [(name, role) for name in ENDPOINTS for role in EXPECTED if _expected(name, role) == OK]
+
+
+REFERRAL_OBJECT_ENDPOINTS = [
+    name
+    for name, (_m, path, _r, _b) in ENDPOINTS.items()
+    if any(f"{{{key}}}" in path for key in ("referral", "proposed", "participation"))
+]
+
+
+@pytest.mark.parametrize("name", REFERRAL_OBJECT_ENDPOINTS)
+def test_referrals_of_another_organisation_do_not_exist(api, world, objects, newcomer, name):
+    """The foreign case's referrals and participations: 404 for every role that works
+    with cases, not 403 (that would confirm they exist)."""
+    for role in ("case_manager", "team_lead", "partner_staff"):
+        before = snapshot()
+        response = _request(api, name, role, objects.foreign, newcomer)
+        assert response.status_code == 404, (name, role, response.content)
+        assert snapshot() == before, (name, role)
 
 
 @pytest.mark.parametrize(("name", "role"), ALLOWED)
@@ -412,6 +564,8 @@ ELSEWHERE = {
     # The catalogue: no personal data, every role, nothing logged.
     ("get", "/offers"): "test_offers_api.py: every role with a token, filters, no log entry",
     ("get", "/offers/{}"): "test_offers_api.py: every role with a token, 404 for unknown ids",
+    # Incoming (receiver) and outgoing (lead organisation) boxes.
+    ("get", "/referrals"): "test_referrals_api.py: boxes per role, consent withdrawn, queries",
 }
 
 

@@ -32,6 +32,19 @@ PATHS = {
     "/api/v1/cases/{case_id}/notes": {"get", "post"},
     "/api/v1/cases/{case_id}/followups": {"get", "post"},
     "/api/v1/cases/{case_id}/followups/{followup_id}/done": {"post"},
+    "/api/v1/referrals": {"get"},
+    "/api/v1/referrals/{referral_id}": {"get"},
+    "/api/v1/referrals/{referral_id}/send": {"post"},
+    "/api/v1/referrals/{referral_id}/withdraw": {"post"},
+    "/api/v1/referrals/{referral_id}/accept": {"post"},
+    "/api/v1/referrals/{referral_id}/waitlist": {"post"},
+    "/api/v1/referrals/{referral_id}/reject": {"post"},
+    "/api/v1/referrals/{referral_id}/start": {"post"},
+    "/api/v1/cases/{case_id}/referrals": {"post"},
+    "/api/v1/cases/{case_id}/chain": {"get"},
+    "/api/v1/cases/{case_id}/participations": {"get", "post"},
+    "/api/v1/participations/{participation_id}/attendance": {"post"},
+    "/api/v1/participations/{participation_id}/end": {"post"},
 }
 
 
@@ -60,6 +73,10 @@ def test_openapi_document_names_the_codes(db):
     assert "duldung" in schemas["ResidenceStatus"]["enum"]
     assert "asylblg_3" in schemas["BenefitRegime"]["enum"]
     assert "closed" in schemas["Phase"]["enum"]
+    assert "waitlisted" in schemas["ReferralStatus"]["enum"]
+    assert "no_place" in schemas["RejectReason"]["enum"]
+    assert "completed_certificate" in schemas["Outcome"]["enum"]
+    assert "motivation" in schemas["AbortReason"]["enum"]
 
 
 def test_docs_page_is_served(db):

@@ -209,3 +209,22 @@ def test_dashboard_tells_the_provider_about_waiting_referrals(world, provider, c
     # Nothing for the sending side, nor for another organisation.
     login(client, world.case_manager)
     assert client.get(reverse("core:dashboard")).context["incoming_referrals"] == 0
+
+
+def test_receiver_does_not_see_why_the_matching_excluded_the_person(world, provider, client):
+    """The exclusion reasons name the residence status; the consent covers master and
+    education only, so they stay with the sender, like the override and its note."""
+    course = OfferFactory(provider=provider.org, statuses=["ae_25_2_gfk"], title="Nur GFK")
+    r = _sent(world, provider, offer=course, override_reason="Träger prüft Einzelfall.")
+    login(client, world.case_manager)
+    assert (
+        "Träger prüft Einzelfall."
+        in client.get(reverse("referrals:detail", args=[r.pk])).content.decode()
+    )
+    login(client, provider.staff)
+    page = client.get(reverse("referrals:detail", args=[r.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Träger prüft Einzelfall." not in body and "Duldung" not in body
+    r.refresh_from_db()
+    assert r.override_reason  # blanked for the reader only, never in the database

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import cases, casework_items, eligibility, offers, persons, plan, timelines
+from . import cases, casework_items, eligibility, offers, persons, plan, referrals, timelines
 from .auth import TokenAuth
 from .errors import register_error_handlers
 
@@ -50,3 +50,5 @@ api.add_router("/cases", casework_items.router)
 # /eligibility and /persons/{person_id}/eligibility
 api.add_router("", eligibility.router)
 api.add_router("", offers.router)
+# /referrals, /participations and /cases/{case_id}/referrals, /chain, /participations
+api.add_router("", referrals.router)

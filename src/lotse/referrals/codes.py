@@ -33,8 +33,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # A referral in one of these is "open": it blocks a duplicate and counts as an offer.
 OPEN_STATUSES = frozenset({S.PROPOSED, S.SENT, S.ACCEPTED, S.WAITLISTED, S.STARTED})
-# Visible to the receiving organisation: everything after sending.
-SENT_STATUSES = frozenset(set(S.values) - {S.PROPOSED})
 
 
 class Outcome(models.TextChoices):

@@ -121,7 +121,9 @@ class Referral(models.Model):
     @property
     def title(self) -> str:
         snap = self.receiver_snapshot or {}
-        return str(snap.get("offer") or snap.get("organisation") or self.receiver)
+        if snap.get("offer") or snap.get("organisation"):
+            return str(snap.get("offer") or snap.get("organisation"))
+        return self.offer.title if self.offer_id else self.receiver.name  # type: ignore[union-attr]
 
 
 class ReferralEvent(models.Model):

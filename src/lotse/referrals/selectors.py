@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from lotse.casework.models import Case
 from lotse.casework.selectors import case_get
@@ -44,7 +45,7 @@ from lotse.privacy.access import (
 )
 from lotse.privacy.categories import Category, Purpose
 
-from .codes import OPEN_STATUSES, SENT_STATUSES
+from .codes import OPEN_STATUSES, ReferralStatus
 from .models import Participation, Referral, ReferralEvent
 
 SENDER = "sender"
@@ -83,7 +84,7 @@ def _side(actor: Membership, referral: Referral) -> tuple[str, CaseAccess]:
         return SENDER, access
     if (
         actor.organisation_id == referral.receiver_id
-        and referral.status in SENT_STATUSES
+        and referral.sent_at is not None
         and actor.has_perm(Perm.REFERRAL_RECEIVE)
     ):
         return RECEIVER, receiver_access(case, actor.organisation, user_id=actor.user_id)
@@ -95,6 +96,17 @@ def _side(actor: Membership, referral: Referral) -> tuple[str, CaseAccess]:
     raise Http404
 
 
+def _for_receiver(referral: Referral, events: list[ReferralEvent]) -> None:
+    """What stays with the sender: why the matching excluded the person (it names the
+    status, age or German level, which the consent may not cover), the reason for the
+    override and the note of the proposal. Blanked on the loaded objects only."""
+    referral.exclusion_reasons = []
+    referral.override_reason = ""
+    for event in events:
+        if event.status == ReferralStatus.PROPOSED:
+            event.note = ""
+
+
 def referral_get(*, actor: Membership | None, referral_id: int, log: bool = True) -> ReferralView:
     """One referral with its steps and participation, as the actor may see it."""
     if actor is None:
@@ -103,11 +115,14 @@ def referral_get(*, actor: Membership | None, referral_id: int, log: bool = True
     if referral is None:
         raise Http404
     side, access = _side(actor, referral)
+    events = list(referral.events.select_related("by", "by_organisation"))
+    if side == RECEIVER:
+        _for_receiver(referral, events)
     view = ReferralView(
         referral=referral,
         side=side,
         access=access,
-        events=list(referral.events.select_related("by", "by_organisation")),
+        events=events,
         participation=Participation.objects.filter(referral=referral).first(),
     )
     if log:
@@ -181,9 +196,7 @@ def referrals_filtered(*, actor: Membership | None, filters: ReferralFilters) ->
     else:
         if not actor.has_perm(Perm.REFERRAL_RECEIVE):
             return Referral.objects.none()
-        qs = Referral.objects.filter(
-            receiver_id=actor.organisation_id, status__in=sorted(SENT_STATUSES)
-        )
+        qs = Referral.objects.filter(receiver_id=actor.organisation_id, sent_at__isnull=False)
     if filters.status:
         qs = qs.filter(status=filters.status)
     elif filters.open_only:
@@ -330,7 +343,7 @@ def chain_for(
             continue  # the participation stands for it
         entries.append(
             ChainEntry(
-                on=(r.sent_at or r.created_at).date(),
+                on=timezone.localdate(r.sent_at or r.created_at),
                 kind="referral",
                 title=r.title,
                 detail=r.receiver.name,

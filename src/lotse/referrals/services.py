@@ -555,6 +555,8 @@ def participation_end(
     basis, purpose = _participation_side(actor, participation)
     if participation.ended_on is not None:
         raise ValidationError({"ended_on": [_("This participation has already ended.")]})
+    if ended_on is None:
+        raise ValidationError({"ended_on": [_("Enter the day the participation ended.")]})
     errors = _outcome_errors(
         started_on=participation.started_on,
         ended_on=ended_on,
