@@ -29,6 +29,9 @@ CASE_VIEWS = {
     "casework:note_new": "contribute",
     "casework:document_upload": "contribute",
     "casework:followup_new": "contribute",
+    "referrals:new": "edit",
+    "referrals:participation_new": "edit",
+    "referrals:chain": "view",
 }
 
 # role → expected status per kind of right
