@@ -16,14 +16,16 @@ from django.utils import timezone
 
 from lotse.casework import services as cw
 from lotse.casework.models import Note
-from lotse.core.models import AccessLogEntry, DeletionRecord
+from lotse.core.models import AccessLogEntry, DeletionRecord, Membership, NeedType
+from lotse.core.roles import Role
 from lotse.people.services import person_update
 from lotse.privacy.art15 import OBJECT_TYPE
 from lotse.privacy.categories import Category
 from lotse.privacy.models import BreakGlassAccess, Consent, SharingAgreement
+from lotse.referrals import services as referrals
 
 from .conftest import login
-from .factories import ConsentFactory
+from .factories import ConsentFactory, MembershipFactory, OfferFactory, OrganisationFactory
 from .history import grow_case_history
 
 # Notes are created through the ORM here: the report reads them, how they are written
@@ -46,6 +48,51 @@ def _grow(world, n: int, start: int = 0) -> None:
     grow_case_history(world, n, start)
     for i in range(start, start + n):
         _note(world, f"Sensibler Vermerk {i}", sensitive=True)
+
+
+def _provider(world) -> Membership:
+    """A Bildungsträger's staff member, and the person's consent to refer them there."""
+    org = OrganisationFactory(
+        name="Bildungswerk Lotsenstadt", short_name="BW", org_type="bildungstraeger"
+    )
+    ConsentFactory(
+        person=world.case.person,
+        purpose="referral",
+        categories=["master", "education"],
+        recorded_by=world.case_manager.user,
+        recorded_for=world.lead,
+        receivers=[org],
+    )
+    return MembershipFactory(organisation=org, role=Role.PARTNER_STAFF, user__username="bw")
+
+
+def _refer(world, staff: Membership, n: int, start: int = 0) -> None:
+    """n referrals of world.case to the provider's courses, each with needs, accepted,
+    started and ended: every step and a participation."""
+    needs = list(NeedType.objects.order_by("pk")[:2])
+    today = timezone.localdate()
+    for i in range(start, start + n):
+        offer = OfferFactory(provider=staff.organisation, title=f"Kurs {i}")
+        referral = referrals.referral_create(
+            actor=world.case_manager,
+            case=world.case,
+            offer=offer,
+            reason=f"Grund {i}",
+            need_types=needs,
+            send=True,
+        )
+        referral = referrals.referral_accept(actor=staff, referral=referral, note=f"Platz {i}")
+        participation = referrals.participation_start(
+            actor=staff, referral=referral, started_on=today
+        )
+        referrals.participation_end(
+            actor=staff,
+            participation=participation,
+            ended_on=today,
+            outcome="completed",
+            outcome_note=f"Ende {i}",
+            attendance_percent=90,
+        )
 
 
 ALL = [c.value for c in Category]
@@ -268,7 +315,12 @@ def test_all_casework_content_by_category(world, as_member):
     assert appointment["outcome"] == "Unterlagen mitgebracht"
     assert appointment["organisation"] == "KI Lotsenstadt"
     assert cats["plan"]["tables"]["followups"][0]["title"] == "Nachfassen"
-    assert cats["participations"]["tables"] == {}
+    # No referral or participation yet: the tables are there, empty.
+    assert cats["participations"]["tables"] == {
+        "referrals": [],
+        "referral_steps": [],
+        "participations": [],
+    }
     sources = {s["record"].split(" ")[0] for s in data["sources"]}
     assert len(sources) >= 5
     note_sources = [s for s in data["sources"] if s["organisation"] and s["recorded_by"]]
@@ -372,11 +424,14 @@ def _count(client: Client, url: str) -> int:
 def test_queries_do_not_grow_with_the_data(world, as_member):
     client = as_member(world.case_manager)
     urls = _urls(world.case.pk)
+    staff = _provider(world)
     with set_actor(world.case_manager.user):
         _grow(world, 1)
+        _refer(world, staff, 1)
     small = [_count(client, url) for url in urls]
     with set_actor(world.case_manager.user):
         _grow(world, 5, start=1)
+        _refer(world, staff, 4, start=1)
     ConsentFactory(
         person=world.case.person,
         recorded_by=world.case_manager.user,
@@ -386,6 +441,10 @@ def test_queries_do_not_grow_with_the_data(world, as_member):
     large = [_count(client, url) for url in urls]
     assert large == small
     assert max(small) <= 45
+    # The referrals are in it: each with its steps and participation.
+    tables = _json(client, world.case.pk)["categories"]["participations"]["tables"]
+    assert len(tables["referrals"]) == len(tables["participations"]) == 5
+    assert len(tables["referral_steps"]) == 5 * 5
 
 
 def test_case_page_links_the_report_for_the_lead_only(world, client):

@@ -46,8 +46,10 @@ from lotse.privacy.retention import (
     retention_plan,
     retention_run,
 )
+from lotse.referrals import services as referrals
+from lotse.referrals.models import Participation, Referral, ReferralEvent
 
-from .factories import MembershipFactory, OrganisationFactory
+from .factories import ConsentFactory, MembershipFactory, OfferFactory, OrganisationFactory
 
 
 @pytest.fixture(autouse=True)
@@ -212,6 +214,63 @@ def _work_on(cm: Membership, case: Case, text: str) -> Document:
     return document
 
 
+def _refer(cm: Membership, case: Case, text: str) -> None:
+    """A referral to a provider's course the person is excluded from (too old), sent,
+    accepted, attended and aborted, and an earlier course the lead organisation records:
+    every free-text field of referrals and participations filled."""
+    provider = OrganisationFactory(
+        name="Bildungswerk Lotsenstadt", short_name="BW", org_type="bildungstraeger"
+    )
+    staff = MembershipFactory(organisation=provider, role=Role.PARTNER_STAFF, user__username="bw")
+    offer = OfferFactory(provider=provider, title="Deutsch B1 für junge Erwachsene", age_max=25)
+    ConsentFactory(
+        person=case.person,
+        purpose="referral",
+        categories=["master", "education"],
+        recorded_by=cm.user,
+        recorded_for=cm.organisation,
+        receivers=[provider],
+    )
+    referral = referrals.referral_create(
+        actor=cm,
+        case=case,
+        offer=offer,
+        reason=f"{text} braucht B1 für die Pflegeausbildung",
+        override_reason=f"{text} ist sehr motiviert",
+        need_types=[NeedType.objects.get(code="deutsch_b1")],
+        send=True,
+    )
+    referral = referrals.referral_accept(
+        actor=staff, referral=referral, note=f"{text} beginnt am Montag"
+    )
+    participation = referrals.participation_start(
+        actor=staff, referral=referral, started_on=T0 - dt.timedelta(days=60)
+    )
+    referrals.participation_end(
+        actor=staff,
+        participation=participation,
+        ended_on=T0 - dt.timedelta(days=5),
+        outcome="aborted",
+        abort_reason="health",
+        outcome_note=f"{text} war lange krank",
+        attendance_percent=40,
+        attendance_note=f"{text} fehlte oft",
+    )
+    referrals.participation_record(
+        actor=cm,
+        case=case,
+        title="Integrationskurs",
+        category="integrationskurs",
+        level="B1",
+        started_on=dt.date(2023, 1, 9),
+        ended_on=dt.date(2023, 9, 29),
+        outcome="completed_certificate",
+        outcome_note=f"{text} hat den DTZ mit A2 bestanden",
+        level_reached="A2",
+        attendance_percent=85,
+    )
+
+
 @pytest.fixture
 def town(db) -> Town:
     lead = OrganisationFactory(name="KI Lotsenstadt", short_name="KI", org_type="ki")
@@ -227,6 +286,7 @@ def town(db) -> Town:
             languages=[("fa", "native"), ("de", "B1")],
         )
         anna_doc = _work_on(cm, anna_case, "Anna")
+        _refer(cm, anna_case, "Anna")
         bilal_case = _register(cm, "Yousef", "Bilal", gender="male")
         bilal_doc = cw.document_upload(
             actor=cm, case=bilal_case, doc_type="other", title="Pass", upload=pdf("p.pdf", "b")
@@ -284,6 +344,9 @@ def _state() -> dict[str, Any]:
         "log": list(AccessLogEntry.objects.values()),
         "records": DeletionRecord.objects.count(),
         "households": list(Household.objects.values()),
+        "referrals": list(Referral.objects.values()),
+        "referral_steps": list(ReferralEvent.objects.values()),
+        "participations": list(Participation.objects.values()),
     }
 
 
@@ -331,6 +394,8 @@ def test_dry_run_changes_nothing(town):
     assert anna.counts["notes"] == 1 and anna.counts["documents"] == 1
     assert anna.counts["person_names"] == 1 and anna.counts["person_languages"] == 2
     assert anna.counts["households"] == 0  # Dario still lives there
+    assert anna.counts["referrals"] == 1 and anna.counts["participations"] == 2
+    assert anna.counts["referral_steps"] == 5  # proposed, sent, accepted, started, aborted
     assert (
         anna.counts["access_log_entries"]
         == AccessLogEntry.objects.filter(person_id=town.anna.pk).count()
@@ -382,7 +447,7 @@ def test_run_anonymises_the_due_person_and_keeps_statistics(town):
     assert not Note.objects.filter(case=case).exists()
     assert not FollowUp.objects.filter(case=case).exists()
     assert not Document.objects.filter(case=case).exists()
-    consent = Consent.objects.get(person=anna)
+    consent = Consent.objects.get(person=anna, purpose="casework")
     assert consent.document_id is None and consent.withdrawal_note == ""
     assert consent.categories == ["education", "work"] and consent.signed_on is not None
     assert BreakGlassAccess.objects.get(case=case).reason == ""
@@ -390,6 +455,97 @@ def test_run_anonymises_the_due_person_and_keeps_statistics(town):
     # Others untouched.
     for person, family in [(town.bilal, "Yousef"), (town.carla, "Rahimi"), (town.dario, "Sultani")]:
         assert Person.objects.get(pk=person.pk).family_name == family
+
+
+def test_referrals_and_participations_keep_codes_and_lose_their_free_text(town):
+    """The new PROTECT foreign keys (referral and participation → person, case) do not
+    block anonymising; what statistics and measure careers need stays."""
+    referral = Referral.objects.get(person=town.anna)
+    assert referral.exclusion_reasons and referral.override_reason  # excluded: too old
+    before = {
+        "referral": Referral.objects.filter(person=town.anna)
+        .values("status", "offer", "receiver", "sender", "shared_categories", "sharing_basis")
+        .get(),
+        "needs": list(referral.need_types.values_list("code", flat=True)),
+        "steps": list(
+            ReferralEvent.objects.filter(referral=referral).values_list(
+                "status", "at", "by_organisation"
+            )
+        ),
+        "participations": list(
+            Participation.objects.filter(person=town.anna)
+            .order_by("pk")
+            .values(
+                "title",
+                "category",
+                "level",
+                "started_on",
+                "ended_on",
+                "attendance_percent",
+                "outcome",
+                "abort_reason",
+                "level_reached",
+                "offer",
+                "provider",
+                "recorded_by",
+            )
+        ),
+    }
+    with time_machine.travel(at(RUN), tick=False):
+        result = retention_run()
+    assert not result.failures
+    counts = DeletionRecord.objects.get(person_id=town.anna.pk, policy="closed_cases").counts
+    assert (counts["referrals"], counts["referral_steps"], counts["participations"]) == (1, 5, 2)
+
+    referral.refresh_from_db()
+    assert (referral.reason, referral.override_reason, referral.exclusion_reasons) == ("", "", [])
+    assert referral.sent_at is not None and referral.status == "aborted"
+    assert set(ReferralEvent.objects.filter(referral=referral).values_list("note", flat=True)) == {
+        ""
+    }
+    participations = Participation.objects.filter(person=town.anna).order_by("pk")
+    assert {(p.attendance_note, p.outcome_note) for p in participations} == {("", "")}
+    after = {
+        "referral": Referral.objects.filter(person=town.anna)
+        .values("status", "offer", "receiver", "sender", "shared_categories", "sharing_basis")
+        .get(),
+        "needs": list(referral.need_types.values_list("code", flat=True)),
+        "steps": list(
+            ReferralEvent.objects.filter(referral=referral).values_list(
+                "status", "at", "by_organisation"
+            )
+        ),
+        "participations": list(
+            participations.values(
+                "title",
+                "category",
+                "level",
+                "started_on",
+                "ended_on",
+                "attendance_percent",
+                "outcome",
+                "abort_reason",
+                "level_reached",
+                "offer",
+                "provider",
+                "recorded_by",
+            )
+        ),
+    }
+    assert after == before
+    assert after["participations"][0]["outcome"] == "aborted"
+    assert after["participations"][1]["level_reached"] == "A2"
+    left = json.dumps(
+        [
+            list(Referral.objects.filter(person=town.anna).values()),
+            list(ReferralEvent.objects.filter(referral__person=town.anna).values()),
+            list(Participation.objects.filter(person=town.anna).values()),
+        ],
+        default=str,
+    )
+    assert "Anna" not in left
+    # The person and their case are still there for the rows that point to them.
+    assert Person.objects.filter(pk=town.anna.pk).exists()
 
 
 def test_documents_and_their_files_are_deleted(town):
@@ -495,7 +651,9 @@ def test_failure_for_one_person_leaves_that_person_untouched(town, monkeypatch):
     assert anna.given_names == "Anna" and anna.other_names.exists()
     assert Note.objects.filter(case__person=anna).exists()
     assert town.anna_doc_path.exists()
-    assert Consent.objects.get(person=anna).document_id == town.anna_doc.pk
+    assert Consent.objects.get(person=anna, purpose="casework").document_id == town.anna_doc.pk
+    assert Referral.objects.get(person=anna).reason.startswith("Anna")
+    assert ReferralEvent.objects.filter(referral__person=anna).exclude(note="").exists()
     assert not DeletionRecord.objects.filter(person_id=anna.pk).exists()
     # The others went on.
     assert not town.carla_closed_doc_path.exists()

@@ -228,3 +228,33 @@ def test_receiver_does_not_see_why_the_matching_excluded_the_person(world, provi
     assert "Träger prüft Einzelfall." not in body and "Duldung" not in body
     r.refresh_from_db()
     assert r.override_reason  # blanked for the reader only, never in the database
+
+
+def test_chain_leaves_out_another_organisations_case(world, provider, client):
+    """The same person has a case at the Ausländerbehörde too; its participations are
+    that organisation's data and stay out of the KI's chain."""
+    other_case = CaseFactory(
+        person=world.case.person,
+        lead_organisation=world.other,
+        case_manager=world.outsider.user,
+    )
+    services.participation_record(
+        actor=world.outsider,
+        case=other_case,
+        title="Kurs der ABH-Seite",
+        category="beratung",
+        started_on=dt.date(2024, 2, 1),
+    )
+    services.participation_record(
+        actor=world.case_manager,
+        case=world.case,
+        title="Kurs der KI-Seite",
+        category="sprachkurs",
+        started_on=dt.date(2024, 3, 1),
+    )
+    login(client, world.case_manager)
+    body = client.get(reverse("referrals:chain", args=[world.case.pk])).content.decode()
+    assert "Kurs der KI-Seite" in body and "Kurs der ABH-Seite" not in body
+    login(client, world.outsider)
+    body = client.get(reverse("referrals:chain", args=[other_case.pk])).content.decode()
+    assert "Kurs der ABH-Seite" in body and "Kurs der KI-Seite" not in body

@@ -6,10 +6,14 @@ The report covers the person across **all** their cases, grouped by data categor
 
 * the **sources** — who recorded what, for which organisation;
 * the **recipients** — per organisation: why it may receive data (lead, case team,
-  consents naming it, sharing agreements, emergency access) and how often it did;
+  consents naming it, sharing agreements, emergency access, referrals sent to it)
+  and how often it did;
 * **every access and disclosure** from the access log (redacted entries as such,
   and retention runs that removed data);
 * the **field change history** (django-auditlog, see ``privacy.auditing``).
+
+Apps that depend on privacy (referrals and participations) add their data through
+the registration functions under "data of other apps" below.
 
 It is built set-based: a fixed number of queries whatever the amount of data
 (tests/test_art15.py). Generating it is itself logged (action ``export``, all
@@ -234,6 +238,11 @@ def _display(value: Any, kind: str) -> str:
     return str(value)
 
 
+def display_value(value: Any, kind: str) -> str:
+    """A value as the page shows it (for texts built by registered report parts)."""
+    return _display(value, kind)
+
+
 def _user(user: Any) -> str:
     return str(user) if user is not None else ""
 
@@ -286,6 +295,95 @@ class _Data:
     accesses: list[AccessLogEntry]
     deletions: list[DeletionRecord]
     history: list[Any]
+    # Data of other apps, by the key they registered it under (register_data).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# What registered builders receive (the loaded data, restricted for the actor).
+ReportData = _Data
+
+
+# --- data of other apps ----------------------------------------------------------------
+#
+# Apps that store personal data depend on privacy, never the other way round (DESIGN
+# §4). They add their data to the report from their AppConfig.ready():
+#
+# * ``register_data(key, load=..., restrict=...)``: ``load(person_id)`` reads the
+#   person's rows in a fixed number of queries (whatever their amount); the result is
+#   ``data.extra[key]``. ``restrict(value, scope)`` returns what the requesting
+#   organisation may see of it (``RestrictScope``: the same case and category rules as
+#   the report's own data); it may add organisations to ``scope.recipients`` whose
+#   accesses the report then lists. Both are required: nothing unrestricted goes out.
+# * ``register_section_builder(category, builder)``: ``builder(data)`` returns tables
+#   shown (and exported as JSON) under the data category.
+# * ``register_recipient_source(fn)``: ``fn(data, recipient)`` adds lines to the
+#   recipients, ``recipient(org)`` giving the organisation's ``Recipient``.
+# * ``register_source_rows(fn)``: ``fn(data, add)`` adds rows to "who recorded the
+#   data": ``add(kind, ref, case_id, recorded_at, recorded_by, organisation)``.
+#
+# Registering the same function twice has no effect.
+
+
+@dataclass
+class RestrictScope:
+    """What the requesting organisation may see, as ``_restrict`` decided it."""
+
+    organisation_id: int
+    case_ids: frozenset[int]  # the person's cases visible to it
+    led: frozenset[int]  # … of which it leads these
+    allowed: Callable[[int, str], bool]  # (case id, category) → may it see that?
+    recipients: set[int]  # organisations whose accesses the report lists (may be added to)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    load: Callable[[int], Any]
+    restrict: Callable[[Any, RestrictScope], Any]
+
+
+SectionBuilder = Callable[[ReportData], list[Table]]
+RecipientSource = Callable[[ReportData, Callable[[Organisation], Recipient]], None]
+SourceAdder = Callable[[str | Promise, Any, Any, Any, Any, Any], None]
+SourceRows = Callable[[ReportData, SourceAdder], None]
+
+_DATA_SOURCES: dict[str, DataSource] = {}
+_REGISTERED_SECTIONS: dict[str, list[SectionBuilder]] = {}
+_RECIPIENT_SOURCES: list[RecipientSource] = []
+_SOURCE_ROWS: list[SourceRows] = []
+
+
+def register_data(
+    key: str,
+    *,
+    load: Callable[[int], Any],
+    restrict: Callable[[Any, RestrictScope], Any],
+) -> None:
+    """Load the person's rows of another app into ``data.extra[key]`` (see above)."""
+    source = DataSource(load=load, restrict=restrict)
+    if _DATA_SOURCES.get(key, source) != source:
+        raise ValueError(f"Art. 15 data {key!r} is already registered")
+    _DATA_SOURCES[key] = source
+
+
+def register_section_builder(category: str, builder: SectionBuilder) -> None:
+    """Tables of another app under a data category (after the report's own)."""
+    if category not in ALL_CATEGORIES:
+        raise ValueError(f"unknown data category {category!r}")
+    builders = _REGISTERED_SECTIONS.setdefault(str(category), [])
+    if builder not in builders:
+        builders.append(builder)
+
+
+def register_recipient_source(fn: RecipientSource) -> None:
+    """Organisations that received the person's data through another app, and how."""
+    if fn not in _RECIPIENT_SOURCES:
+        _RECIPIENT_SOURCES.append(fn)
+
+
+def register_source_rows(fn: SourceRows) -> None:
+    """Records of another app in the table of who recorded the data."""
+    if fn not in _SOURCE_ROWS:
+        _SOURCE_ROWS.append(fn)
 
 
 def _load(person_id: int) -> _Data:
@@ -403,6 +501,7 @@ def _load(person_id: int) -> _Data:
             )
         ),
         history=list(person_change_history(person_id).select_related("actor", "content_type")),
+        extra={key: source.load(person_id) for key, source in _DATA_SOURCES.items()},
     )
 
 
@@ -474,6 +573,16 @@ def _restrict(data: _Data, actor: Membership) -> _Data:
         for o in c.receiving_organisations.all()
     }
     recipients |= {b.organisation_id for b in data.break_glass}
+    scope = RestrictScope(
+        organisation_id=org_id,
+        case_ids=frozenset(ids),
+        led=frozenset(led),
+        allowed=allowed,
+        recipients=recipients,
+    )
+    for key, source in _DATA_SOURCES.items():
+        if key in data.extra:
+            data.extra[key] = source.restrict(data.extra[key], scope)
     data.accesses = [a for a in data.accesses if a.organisation_id in recipients]
     kept = {
         (type(obj)._meta.label_lower, str(obj.pk))
@@ -1158,6 +1267,8 @@ def _category_sections(data: _Data) -> list[Section]:
         builder = _SECTION_BUILDERS.get(code)
         tables = builder(data) if builder else []
         tables += _life_domain_tables(data, code)
+        for registered in _REGISTERED_SECTIONS.get(code, []):
+            tables += registered(data)
         intro: str | Promise = ""
         if not tables:
             intro = gettext_lazy("lotse stores no data of this category.")
@@ -1283,6 +1394,8 @@ def _sources(data: _Data) -> Table:
         )
     for b in data.break_glass:
         add(_("emergency access"), f"#{b.pk}", b.case_id, b.granted_at, b.user, b.organisation)
+    for source in _SOURCE_ROWS:
+        source(data, add)
     rows.sort(key=lambda r: r["recorded_at"] or timezone.now())
     return Table(
         "sources",
@@ -1393,6 +1506,8 @@ def _recipients(data: _Data, now: dt.datetime) -> list[Recipient]:
                 "reason": b.reason,
             }
         )
+    for source in _RECIPIENT_SOURCES:
+        source(data, get)
     for e in data.accesses:
         if e.organisation is None:
             continue

@@ -7,8 +7,10 @@ Two policies, periods in `settings.LOTSE_RETENTION` (days):
   for longer than the period (counted from the last closing). Names, contacts,
   free text, notes, documents and follow-ups go; what statistics need stays
   (birth year, gender, nationality, district, status codes and dates, codes of
-  needs and goals, participations). The person's access log entries lose their
-  payload (`core.services.access_log_redact_person`); their metadata stays.
+  needs and goals, participations). Apps that depend on privacy add their own
+  steps (``register_anonymise_step``), e.g. referrals lose their free text. The
+  person's access log entries lose their payload
+  (`core.services.access_log_redact_person`); their metadata stays.
 - ``closed_case_documents``: documents of a case closed longer than the period
   are deleted with their files, unless a consent still in force names the
   document as its signed form.
@@ -264,13 +266,20 @@ def _blank_plan_versions(qs: QuerySet[Any]) -> int:
 
 
 @dataclass(frozen=True)
-class _Step:
+class AnonymiseStep:
+    """One record type: ``queryset(person_id)`` selects the person's rows, ``apply``
+    blanks or deletes them and returns how many; ``key`` names the count in the
+    deletion record."""
+
     key: str
     queryset: Callable[[int], QuerySet[Any]]
     apply: Callable[[QuerySet[Any]], int]
 
 
-# In this order; then documents (their files last of all) and the access log.
+_Step = AnonymiseStep
+
+# In this order (other apps' registered steps before the person's own row); then
+# documents (their files last of all) and the access log.
 _ANONYMISE_STEPS: tuple[_Step, ...] = (
     _Step("person_names", lambda pid: PersonName.objects.filter(person_id=pid), _count_delete),
     _Step(
@@ -333,6 +342,28 @@ _ANONYMISE_STEPS: tuple[_Step, ...] = (
     _Step("person", lambda pid: Person.objects.filter(pk=pid), _coarsen_person),
 )
 
+# Steps of apps that depend on privacy (DESIGN §4: privacy imports none of them),
+# registered from their AppConfig.ready().
+_REGISTERED_STEPS: list[AnonymiseStep] = []
+
+
+def register_anonymise_step(step: AnonymiseStep) -> None:
+    """Anonymise another app's rows of a person with the person, in the same
+    transaction (free text goes, what statistics need stays). Registering the same
+    step again has no effect; another step under a key already used is refused."""
+    if step in _REGISTERED_STEPS:
+        return
+    if any(s.key == step.key for s in (*_ANONYMISE_STEPS, *_REGISTERED_STEPS)):
+        raise ValueError(f"an anonymisation step {step.key!r} is already registered")
+    _REGISTERED_STEPS.append(step)
+
+
+def anonymise_steps() -> tuple[AnonymiseStep, ...]:
+    """All steps in their order: the registered ones before the person's own row, which
+    is coarsened last."""
+    *before, person = _ANONYMISE_STEPS
+    return (*before, *_REGISTERED_STEPS, person)
+
 
 def _delete_document_rows(documents: QuerySet[Document]) -> tuple[int, list[str]]:
     """Delete the rows; returns the count and the file names for `_delete_files`."""
@@ -377,7 +408,7 @@ def _history_targets(person: Person) -> dict[type[models.Model], list[Any]]:
     if not apps.is_installed("auditlog"):
         return {}
     targets: dict[type[models.Model], list[Any]] = {}
-    for step in _ANONYMISE_STEPS:
+    for step in anonymise_steps():
         qs = step.queryset(person.pk)
         targets[qs.model] = list(qs.values_list("pk", flat=True))
     docs = Document.objects.filter(case__person_id=person.pk)
@@ -435,7 +466,7 @@ def person_anonymise(
     Checks again, under a lock on the person and their cases, that the person is
     due (`NotDueError` if not). With `dry_run` only counts what would change."""
     if dry_run:
-        counts = {step.key: step.queryset(person_id).count() for step in _ANONYMISE_STEPS}
+        counts = {step.key: step.queryset(person_id).count() for step in anonymise_steps()}
         counts["households"] = _household_would_empty(person_id)
         counts["documents"] = Document.objects.filter(case__person_id=person_id).count()
         counts["access_log_entries"] = AccessLogEntry.objects.filter(
@@ -453,7 +484,7 @@ def person_anonymise(
             raise NotDueError
         history = _history_targets(person)
         counts = {}
-        for step in _ANONYMISE_STEPS:
+        for step in anonymise_steps():
             counts[step.key] = step.apply(step.queryset(person_id))
         counts["households"] = _household_delete_if_empty(person.household_id)
         counts["documents"], files = _delete_document_rows(

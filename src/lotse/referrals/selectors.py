@@ -330,11 +330,21 @@ def chain_for(
     if not access.allows(Category.PARTICIPATIONS):
         return Chain(shared=False)
     person_id = case.person_id
+    # The person's other cases count only where participations are shared with the
+    # actor on them too: another organisation's referrals are that organisation's data.
+    others = list(Case.objects.filter(person_id=person_id).exclude(pk=case.pk))
+    shared = {case.pk} | {
+        pk for pk, a in case_access_bulk(actor, others).items() if a.allows(Category.PARTICIPATIONS)
+    }
     participations = list(
-        Participation.objects.filter(person_id=person_id).select_related("provider", "referral")
+        Participation.objects.filter(person_id=person_id, case_id__in=shared).select_related(
+            "provider", "referral"
+        )
     )
     referrals = list(
-        Referral.objects.filter(person_id=person_id).select_related("receiver", "offer")
+        Referral.objects.filter(person_id=person_id, case_id__in=shared).select_related(
+            "receiver", "offer"
+        )
     )
     entries: list[ChainEntry] = []
     by_referral = {p.referral_id for p in participations if p.referral_id}
