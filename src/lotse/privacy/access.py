@@ -262,6 +262,16 @@ def _org_agreement_facts(
     return [f for f in facts if f.categories and (purpose is None or purpose in f.purposes)]
 
 
+def _decide_all(access: CaseAccess, situation: Situation, purpose: str, now: dt.datetime) -> None:
+    """Fill ``access`` with every category ``decide`` allows, with basis and detail."""
+    for category in ALL_CATEGORIES:
+        decision = decide(situation, category, purpose, now)
+        if decision.allowed:
+            access.categories[category] = decision.basis
+            if decision.detail:
+                access.details[category] = decision.detail
+
+
 def case_access_bulk(
     actor: Membership | None,
     cases: Iterable[Case],
@@ -334,13 +344,7 @@ def case_access_bulk(
             agreements=tuple(agreements),
             break_glass_until=glass.get(case.pk),
         )
-        access = result[case.pk]
-        for category in ALL_CATEGORIES:
-            decision = decide(situation, category, purpose, now)
-            if decision.allowed:
-                access.categories[category] = decision.basis
-                if decision.detail:
-                    access.details[category] = decision.detail
+        _decide_all(result[case.pk], situation, purpose, now)
     return result
 
 
@@ -406,13 +410,7 @@ def receiver_access_bulk(
             consents=tuple(consents.get(case.person_id, ())),
             agreements=agreements,
         )
-        access = result[case.pk]
-        for category in ALL_CATEGORIES:
-            decision = decide(situation, category, purpose, now)
-            if decision.allowed:
-                access.categories[category] = decision.basis
-                if decision.detail:
-                    access.details[category] = decision.detail
+        _decide_all(result[case.pk], situation, purpose, now)
     return result
 
 

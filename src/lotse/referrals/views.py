@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.casework.selectors import case_get
@@ -159,88 +160,69 @@ def _step(
     )
 
 
-@require_POST
-@actor_required(Perm.CASE_EDIT)
-def referral_send(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_membership(request)
-    return _step(
-        request,
-        pk,
-        f.NoteForm,
-        lambda r, d: services.referral_send(actor=actor, referral=r, note=d["note"]),
-        _("The referral has been sent."),
-        side=selectors.SENDER,
-    )
+def _step_view(
+    perm: str,
+    form_class: type[Any],
+    service: Callable[..., Any],
+    done: Any,
+    side: str = selectors.RECEIVER,
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A view for one step: the form's fields are the service's arguments."""
+
+    @require_POST
+    @actor_required(perm)
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        actor = acting_membership(request)
+        return _step(
+            request,
+            pk,
+            form_class,
+            lambda r, d: service(actor=actor, referral=r, **d),
+            str(done),
+            side,
+        )
+
+    return view
 
 
-@require_POST
-@actor_required(Perm.CASE_EDIT)
-def referral_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_membership(request)
-    return _step(
-        request,
-        pk,
-        f.NoteForm,
-        lambda r, d: services.referral_withdraw(actor=actor, referral=r, note=d["note"]),
-        _("The referral has been withdrawn."),
-        side=selectors.SENDER,
-    )
-
-
-@require_POST
-@actor_required(Perm.REFERRAL_RECEIVE)
-def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_membership(request)
-    return _step(
-        request,
-        pk,
-        f.NoteForm,
-        lambda r, d: services.referral_accept(actor=actor, referral=r, note=d["note"]),
-        _("The referral has been accepted."),
-    )
-
-
-@require_POST
-@actor_required(Perm.REFERRAL_RECEIVE)
-def referral_waitlist(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_membership(request)
-    return _step(
-        request,
-        pk,
-        f.NoteForm,
-        lambda r, d: services.referral_waitlist(actor=actor, referral=r, note=d["note"]),
-        _("The person is on the waiting list."),
-    )
-
-
-@require_POST
-@actor_required(Perm.REFERRAL_RECEIVE)
-def referral_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_membership(request)
-    return _step(
-        request,
-        pk,
-        f.RejectForm,
-        lambda r, d: services.referral_reject(
-            actor=actor, referral=r, reject_reason=d["reject_reason"], note=d["note"]
-        ),
-        _("The referral has been rejected."),
-    )
-
-
-@require_POST
-@actor_required(Perm.REFERRAL_RECEIVE)
-def participation_start(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_membership(request)
-    return _step(
-        request,
-        pk,
-        f.StartForm,
-        lambda r, d: services.participation_start(
-            actor=actor, referral=r, started_on=d["started_on"], note=d["note"]
-        ),
-        _("The start has been recorded."),
-    )
+referral_send = _step_view(
+    Perm.CASE_EDIT,
+    f.NoteForm,
+    services.referral_send,
+    gettext_lazy("The referral has been sent."),
+    selectors.SENDER,
+)
+referral_withdraw = _step_view(
+    Perm.CASE_EDIT,
+    f.NoteForm,
+    services.referral_withdraw,
+    gettext_lazy("The referral has been withdrawn."),
+    selectors.SENDER,
+)
+referral_accept = _step_view(
+    Perm.REFERRAL_RECEIVE,
+    f.NoteForm,
+    services.referral_accept,
+    gettext_lazy("The referral has been accepted."),
+)
+referral_waitlist = _step_view(
+    Perm.REFERRAL_RECEIVE,
+    f.NoteForm,
+    services.referral_waitlist,
+    gettext_lazy("The person is on the waiting list."),
+)
+referral_reject = _step_view(
+    Perm.REFERRAL_RECEIVE,
+    f.RejectForm,
+    services.referral_reject,
+    gettext_lazy("The referral has been rejected."),
+)
+participation_start = _step_view(
+    Perm.REFERRAL_RECEIVE,
+    f.StartForm,
+    services.participation_start,
+    gettext_lazy("The start has been recorded."),
+)
 
 
 def _participation_step(
