@@ -16,6 +16,7 @@ from lotse.core.roles import Role
 from lotse.people.models import Person
 from lotse.privacy.access import ALL_CATEGORIES, case_access_bulk, visible_cases
 from lotse.privacy.models import Consent
+from lotse.referrals.models import Participation, Referral, ReferralEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,9 @@ def snapshot() -> dict[str, int]:
         "appointments": Appointment.objects.count(),
         "consents": Consent.objects.count(),
         "withdrawn": Consent.objects.filter(withdrawn_at__isnull=False).count(),
+        "referrals": Referral.objects.count(),
+        "referral_steps": ReferralEvent.objects.count(),
+        "participations": Participation.objects.count(),
     }
 
 
@@ -164,3 +168,84 @@ def test_demo_partners_see_their_team_cases_by_consent() -> None:
     demo()
     assert snapshot() == before
     assert _partner_view("partner_staff")[2] == seen_by_partner
+
+
+def test_demo_provider_gets_referrals_from_the_case_managers_cases() -> None:
+    """`traeger` (partner staff of a Bildungsträger with offers) has referrals to answer
+    from the demo case manager's cases, sees the persons' master data by their consent
+    (one of them only that), and has participations running in its offers."""
+    from lotse.offers.models import Offer
+    from lotse.privacy.access import receiver_access
+    from lotse.synth.demo import PROVIDER_USERNAME
+
+    output = demo()
+    assert PROVIDER_USERNAME in output
+    provider = Membership.objects.select_related("organisation").get(
+        user__username=PROVIDER_USERNAME
+    )
+    org = provider.organisation
+    assert provider.role == Role.PARTNER_STAFF
+    assert org.org_type in ("bildungstraeger", "vhs")
+    assert Offer.objects.filter(provider=org).count() >= 5
+    cm = Membership.objects.get(user__username="case_manager", role=Role.CASE_MANAGER)
+    incoming = Referral.objects.filter(receiver=org, case__case_manager=cm.user)
+    sent = list(incoming.filter(status="sent").select_related("case"))
+    assert len(sent) >= 4
+    for referral in sent:
+        assert referral.sharing_basis == "consent" and referral.consent is not None
+        access = receiver_access(referral.case, org, user_id=provider.user_id)
+        assert access.allows("master")
+    assert any(r.shared_categories == ["master"] for r in sent)
+    assert incoming.filter(status="accepted").exists()
+    assert incoming.filter(status="waitlisted").exists()
+    running = Participation.objects.filter(
+        referral__in=incoming, ended_on__isnull=True, offer__provider=org
+    )
+    assert running.count() >= 3
+    # The case manager's cases show chains: participations and residence changes.
+    cases = Case.objects.filter(case_manager=cm.user).exclude(phase="closed")
+    with_chain = cases.filter(person__participations__isnull=False).distinct()
+    assert with_chain.count() >= 10
+    for offer in Offer.objects.filter(provider=org):
+        taken = Participation.objects.filter(offer=offer, ended_on__isnull=True).count()
+        assert offer.occupied == taken
+        assert offer.capacity is None or taken <= offer.capacity
+
+    before = snapshot()
+    demo()
+    assert snapshot() == before
+
+
+def test_demo_case_manager_has_a_young_adult_with_a_duldung_needing_b1() -> None:
+    from lotse.casework.models import AssessmentItem
+    from lotse.people.models import ResidenceStatusPeriod
+    from lotse.synth.generator import age_on
+
+    demo()
+    cm = Membership.objects.get(user__username="case_manager", role=Role.CASE_MANAGER)
+    today = timezone.localdate()
+    current = ResidenceStatusPeriod.objects.filter(
+        valid_to__isnull=True, superseded_by__isnull=True, is_retraction=False
+    )
+    tolerated = set(current.filter(status__contains="duldung").values_list("person", flat=True))
+    open_ki = Case.objects.filter(lead_organisation=cm.organisation).exclude(
+        phase__in=["closed", "intake"]
+    )
+    young = [
+        c
+        for c in open_ki.filter(person__in=tolerated, assessments__isnull=False).distinct()
+        if 18 <= age_on(c.person.birth_date, today) <= 27
+    ]
+    if not young:
+        pytest.skip("no young adult with a Duldung in this demo's data")
+    mine = [
+        c
+        for c in open_ki.filter(case_manager=cm.user, person__in=tolerated)
+        if AssessmentItem.objects.filter(
+            assessment__case=c, need_type__code="deutsch_b1", status="open"
+        ).exists()
+    ]
+    assert mine
+    # about 20: within two years, or as near as the data has one
+    nearest = min(abs(age_on(c.person.birth_date, today) - 20) for c in young)
+    assert min(abs(age_on(c.person.birth_date, today) - 20) for c in mine) <= max(2, nearest)

@@ -8,6 +8,13 @@ persons on the demo partners' team cases get one for the partner organisation: m
 cover everything that organisation usually gets, a few only some categories (the
 case page shows the rest as "not shared"), and one is withdrawn, so that case is
 gone for them.
+
+The provider login (``traeger``, a Bildungsträger with offers in the catalogue) gets
+work from the demo case manager's cases, made through the referral services as staff
+would make it: referrals sent to it (on a consent of the person for the referral, one
+of them covering the master data only), some accepted or on the waiting list, and
+participations running in its offers. One of the case manager's cases is a young
+adult with a Duldung and an open need "Deutsch B1".
 """
 
 from __future__ import annotations
@@ -17,20 +24,34 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from lotse.casework.models import Appointment, Case, CaseTeamMember, Document, FollowUp
-from lotse.core.models import Membership, Organisation, User
+from lotse.casework.models import (
+    Appointment,
+    Assessment,
+    AssessmentItem,
+    Case,
+    CaseTeamMember,
+    Document,
+    FollowUp,
+)
+from lotse.core.models import Membership, NeedType, Organisation, User
 from lotse.core.roles import Role
-from lotse.people.models import PersonLanguage
+from lotse.offers.models import Offer
+from lotse.people.models import PersonLanguage, ResidenceStatusPeriod
 from lotse.privacy.categories import Purpose
 from lotse.privacy.models import Consent, SharingAgreement
+from lotse.referrals import services as referral_services
+from lotse.referrals.codes import ReferralStatus
+from lotse.referrals.models import Participation, Referral
 
 from . import pools
-from .generator import shift_years
+from .generator import age_on, shift_years
+from .participations import REFERRAL_REASONS
 
 DEMO_SEED = 2024
 DEMO_PERSONS = 300
@@ -53,6 +74,17 @@ ROLE_ORGANISATION = {
 }
 MULTI_USERNAME = "multi"
 MULTI_MEMBERSHIPS = [("jmd1", Role.CASE_MANAGER), ("jobcenter", Role.PARTNER_STAFF)]
+# A provider's login: partner staff of a Bildungsträger with offers in the catalogue,
+# receiving referrals from the demo case manager's cases.
+PROVIDER_USERNAME = "traeger"
+PROVIDER_ORGANISATION = "bwa"
+PROVIDER_SENT = 5  # referrals waiting for the provider's answer
+PROVIDER_DECIDED = {"accepted": 1, "waitlisted": 1}  # at least so many of each
+PROVIDER_RUNNING = 3  # participations running in its offers
+MASTER_ONLY = ["master"]  # one sent referral rests on a consent for the master data only
+# A young adult with a Duldung (about DULDUNG_AGE) and an open need "Deutsch B1".
+DULDUNG_AGE = 20
+DULDUNG_NEED = "deutsch_b1"
 # Of the demo partners' team cases (by pk), every PARTIAL_EVERY-th from PARTIAL_FIRST
 # on has a consent for PARTIAL_CATEGORIES only; one has its consent withdrawn.
 PARTIAL_EVERY = 7
@@ -375,18 +407,295 @@ def _attach_documents(user: User, org: Organisation, cases: list[Case]) -> None:
         document.save()
 
 
+# --- a young adult with a Duldung; the provider's worklist ----------------------------
+
+
+def _current_status(person_ids: list[int]) -> dict[int, str]:
+    return dict(
+        ResidenceStatusPeriod.objects.filter(
+            person_id__in=person_ids,
+            valid_to__isnull=True,
+            is_retraction=False,
+            superseded_by__isnull=True,
+        ).values_list("person_id", "status")
+    )
+
+
+def _duldung_case(user: User, org: Organisation) -> Case | None:
+    """One of the case manager's open cases is a young adult (about DULDUNG_AGE) with a
+    Duldung and an open need "Deutsch B1": taken from another case manager of the
+    organisation if need be (in exchange for the case manager's last case, so the number
+    stays), the need opened on its latest assessment. Returns the case (None: the data
+    holds no such person)."""
+    today = timezone.localdate()
+    cases = list(
+        Case.objects.filter(lead_organisation=org)
+        .exclude(phase__in=["closed", "intake"])
+        .filter(Exists(Assessment.objects.filter(case=OuterRef("pk"))))
+        .select_related("person")
+    )
+    status = _current_status([c.person_id for c in cases])
+    german = dict(
+        PersonLanguage.objects.filter(
+            person_id__in=[c.person_id for c in cases], language="de"
+        ).values_list("person_id", "level")
+    )
+    need = NeedType.objects.filter(code=DULDUNG_NEED).first()
+    if need is None:
+        return None
+    with_need = set(
+        AssessmentItem.objects.filter(
+            assessment__case__in=cases, need_type=need, status="open"
+        ).values_list("assessment__case_id", flat=True)
+    )
+
+    def rank(case: Case) -> tuple[int, int, int, bool, bool, int]:
+        age = age_on(case.person.birth_date, today)
+        tolerated = status.get(case.person_id, "")
+        return (
+            0 if tolerated == "duldung" else 1,
+            # the need fits the German the person has: A2 best, then A1
+            {"A2": 0, "A1": 1}.get(german.get(case.person_id, ""), 2),
+            abs(age - DULDUNG_AGE),
+            case.case_manager_id != user.pk,
+            case.pk not in with_need,
+            case.pk,
+        )
+
+    tolerated = [c for c in cases if "duldung" in status.get(c.person_id, "")]
+    fitting = [
+        c for c in tolerated if abs(age_on(c.person.birth_date, today) - DULDUNG_AGE) <= 2
+    ] or [c for c in tolerated if 18 <= age_on(c.person.birth_date, today) <= 27]
+    if not fitting:
+        return None
+    chosen = min(fitting, key=rank)
+    if chosen.case_manager_id != user.pk:
+        mine = Case.objects.filter(case_manager=user, lead_organisation=org).exclude(phase="closed")
+        give_back = mine.order_by("-pk").first()
+        if give_back is not None:
+            Case.objects.filter(pk=give_back.pk).update(case_manager_id=chosen.case_manager_id)
+        Case.objects.filter(pk=chosen.pk).update(case_manager=user)
+        chosen.case_manager = user
+    if chosen.pk not in with_need:
+        latest = Assessment.objects.filter(case=chosen).order_by("-assessed_on", "-pk").first()
+        assert latest is not None
+        item = AssessmentItem.objects.filter(assessment=latest, need_type=need).first()
+        if item is not None:
+            item.status = "open"
+            item.save(update_fields=["status"])
+        else:
+            AssessmentItem.objects.create(
+                assessment=latest,
+                life_domain="language",
+                kind="need",
+                description=f"{need.name}: für Ausbildung und Berufsschule",
+                need_type=need,
+                priority="high",
+                status="open",
+            )
+    return chosen
+
+
+def _referral_consent(
+    case: Case, org: Organisation, categories: list[str], today: dt.date
+) -> tuple[Consent | None, bool]:
+    """A consent of the person for a referral to `org` covering `categories` (an
+    existing one if it covers the master data; a master-only one only where no other is
+    valid, so that only the master data is shared), and whether it is new. None: it
+    cannot be had."""
+    valid = list(
+        Consent.objects.filter(
+            person_id=case.person_id,
+            purpose=Purpose.REFERRAL,
+            receiving_organisations=org,
+            withdrawn_at__isnull=True,
+            signed_on__lte=today,
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    )
+    if categories == MASTER_ONLY:
+        if valid:
+            return None, False
+    elif any("master" in c.categories for c in valid):
+        return valid[0], False
+    signed = max(case.opened_on, today - dt.timedelta(days=2))
+    native = (
+        PersonLanguage.objects.filter(person_id=case.person_id, level="native")
+        .values_list("language", flat=True)
+        .first()
+    )
+    consent = Consent.objects.create(
+        person_id=case.person_id,
+        purpose=Purpose.REFERRAL,
+        categories=list(categories),
+        signed_on=signed,
+        valid_until=shift_years(signed, 1) - dt.timedelta(days=1),
+        form_language=pools.FORM_LANGUAGE.get(native or "de", "de"),
+        recorded_by_id=case.case_manager_id,
+        recorded_for_id=case.lead_organisation_id,
+    )
+    consent.receiving_organisations.add(org)
+    return consent, True
+
+
+def _refer(
+    cm: Membership, case: Case, offers: list[Offer], categories: list[str]
+) -> Referral | None:
+    """Refer the case to the first of `offers` the person is not excluded from and send
+    it, on a consent for the referral (recorded first)."""
+    if not offers:
+        return None
+    consent, created = _referral_consent(case, offers[0].provider, categories, timezone.localdate())
+    if consent is None:
+        return None
+    for offer in offers:
+        reasons = REFERRAL_REASONS.get(offer.category, REFERRAL_REASONS["beratung"])
+        try:
+            return referral_services.referral_create(
+                actor=cm,
+                case=case,
+                reason=reasons[case.pk % len(reasons)],
+                offer=offer,
+                need_types=list(offer.need_types.all()[:2]),
+                send=True,
+            )
+        except ValidationError:
+            continue  # excluded, full, a duplicate: the next offer
+    if created and not Referral.objects.filter(consent=consent).exists():
+        consent.delete()
+    return None
+
+
+def _provider_worklist(cm: Membership, provider: Membership, first: Case | None) -> None:
+    """Referrals from the demo case manager's cases to the provider: sent (one of them
+    on a consent for the master data only), accepted or on the waiting list, and
+    participations running in its offers; topped up to the target numbers."""
+    today = timezone.localdate()
+    org = provider.organisation
+    cases = list(
+        Case.objects.filter(case_manager=cm.user, lead_organisation=cm.organisation)
+        .exclude(phase__in=["closed", "intake"])
+        .select_related("person")
+        .order_by("pk")
+    )
+    if first is not None and first in cases:
+        cases.remove(first)
+        cases.insert(0, first)
+    mine = Referral.objects.filter(case__in=cases, receiver=org)
+    open_statuses = sorted(referral_services.OPEN_STATUSES)
+    busy = set(mine.filter(status__in=open_statuses).values_list("case_id", flat=True))
+    free = [c for c in cases if c.pk not in busy]
+    offers = list(
+        Offer.objects.filter(provider=org, is_active=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today + dt.timedelta(days=30)))
+        .select_related("provider")
+        .prefetch_related("need_types")
+        .order_by("pk")
+    )
+    if not offers:
+        return
+    residence = _current_status([c.person_id for c in cases])
+
+    def ordered(case: Case, *, starting: bool | None = None) -> list[Offer]:
+        """The offers to try for the case: for a start now, running ones with a free
+        place; for a decision, ones that start later; what answers an open need first."""
+        chosen = [
+            o
+            for o in offers
+            if starting is None
+            or (starting and (o.starts_on is None or o.starts_on <= today) and not _full(o))
+            or (not starting and (o.starts_on is None or o.starts_on > today or o.rolling_entry))
+        ]
+        needs = set(
+            AssessmentItem.objects.filter(
+                assessment__case=case, kind="need", status__in=["open", "in_progress"]
+            ).values_list("need_type_id", flat=True)
+        )
+        k = case.pk % len(chosen) if chosen else 0
+        rotated = chosen[k:] + chosen[:k]
+        tolerated = "duldung" in residence.get(case.person_id, "")
+        return sorted(
+            rotated,
+            key=lambda o: (
+                not needs & {n.pk for n in o.need_types.all()},
+                # a Duldung rarely opens the integration course: its other German courses
+                tolerated and o.category == "integrationskurs",
+            ),
+        )
+
+    sent = list(mine.filter(status=ReferralStatus.SENT))
+    wanted = max(PROVIDER_SENT - len(sent), 0)
+    master_only = any(r.shared_categories == MASTER_ONLY for r in sent)
+    if not master_only:
+        wanted = max(wanted, 1)
+    for _ in range(wanted):
+        while free:
+            case = free.pop(0)
+            categories = list(pools.REFERRAL_CATEGORIES) if master_only else MASTER_ONLY
+            if _refer(cm, case, ordered(case), categories) is not None:
+                master_only = True  # the first one rests on a master-only consent
+                break
+
+    for status, target in PROVIDER_DECIDED.items():
+        for _ in range(mine.filter(status=status).count(), target):
+            while free:
+                case = free.pop(0)
+                referral = _refer(
+                    cm, case, ordered(case, starting=False), list(pools.REFERRAL_CATEGORIES)
+                )
+                if referral is None:
+                    continue
+                if status == ReferralStatus.WAITLISTED:
+                    referral_services.referral_waitlist(actor=provider, referral=referral)
+                else:
+                    referral_services.referral_accept(actor=provider, referral=referral)
+                break
+
+    running = Participation.objects.filter(
+        referral__in=mine, ended_on__isnull=True, offer__provider=org
+    )
+    for _ in range(running.count(), PROVIDER_RUNNING):
+        while free:
+            case = free.pop(0)
+            referral = _refer(
+                cm, case, ordered(case, starting=True), list(pools.REFERRAL_CATEGORIES)
+            )
+            if referral is None:
+                continue
+            referral = referral_services.referral_accept(actor=provider, referral=referral)
+            assert referral.offer is not None
+            started = max(
+                referral.offer.starts_on or today - dt.timedelta(days=21),
+                today - dt.timedelta(days=42),
+                case.opened_on,
+            )
+            try:
+                referral_services.participation_start(
+                    actor=provider, referral=referral, started_on=min(started, today)
+                )
+            except ValidationError:
+                continue  # full after all: it stays accepted
+            break
+
+
+def _full(offer: Offer) -> bool:
+    return offer.capacity is not None and offer.occupied >= offer.capacity
+
+
 @transaction.atomic
 def demo_users() -> list[DemoLogin]:
     """Create or update the demo logins; returns what to print."""
     password = settings.LOTSE_DEMO_PASSWORD
     logins: list[DemoLogin] = []
     labels = dict(Role.choices)
+    young: Case | None = None
     for role, org_key in ROLE_ORGANISATION.items():
         org = _organisation(org_key)
         user = _user(str(role), "Demo", str(labels[role]), password)
         _membership(user, org, role)
         logins.append(DemoLogin(user.username, password, str(org), str(labels[role])))
         if role == Role.CASE_MANAGER:
+            _assign_cases(user, org, CASES_FOR_CASE_MANAGER)
+            young = _duldung_case(user, org)
             cases = _assign_cases(user, org, CASES_FOR_CASE_MANAGER)
             _fill_worklist(user, org, cases)
             _attach_documents(user, org, cases)
@@ -411,6 +720,15 @@ def demo_users() -> list[DemoLogin]:
         entry[1].append(membership.user)
     for org, users in partners.values():
         _demo_consents(org, users)
+    # The provider: partner staff of a Bildungsträger, with referrals to answer.
+    org = _organisation(PROVIDER_ORGANISATION)
+    user = _user(PROVIDER_USERNAME, "Demo", "Träger", password)
+    provider = _membership(user, org, Role.PARTNER_STAFF)
+    logins.append(DemoLogin(user.username, password, str(org), str(labels[Role.PARTNER_STAFF])))
+    cm = Membership.objects.select_related("user", "organisation").get(
+        user__username=str(Role.CASE_MANAGER), role=Role.CASE_MANAGER
+    )
+    _provider_worklist(cm, provider, young)
     return logins
 
 

@@ -10,6 +10,14 @@ in the config), because they already live in the database.
 Persons come in chunks (`Generator.chunks`) so that 100 000 persons never sit in
 memory at once; the random stream does not depend on the chunk size, so the
 output for a seed is the same whatever the chunking.
+
+Some parts draw from random streams of their own, so that adding them left every
+other table of a seed as it was: consents (`privacy:<seed>`), the facts of the
+eligibility check (`eligibility:<seed>`), the offer catalogue (`offers:<seed>`) and
+each person's referral and participation history (`participations:<seed>:<person>`,
+participations.py). The participations take places in the catalogue's offers:
+`offers_occupied` gives the offer rows with the places taken once all persons are
+generated.
 """
 
 from __future__ import annotations
@@ -30,6 +38,15 @@ from lotse.people.names import search_keys
 
 from . import pools
 from .catalogue import Catalogue, Provider
+from .participations import (
+    STORY_TABLES,
+    Histories,
+    ReferralConsent,
+    StoryCase,
+    StoryPerson,
+    StoryStaff,
+    World,
+)
 from .pools import ORGANISATIONS, ORIGINS, NamePool, Origin
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -66,6 +83,8 @@ PERSON_TABLES = [
     "consent_named_user",
     "break_glass_access",
     "eligibility_personfacts",
+    # Referral and participation histories (participations.py; own random stream).
+    *STORY_TABLES,
 ]
 TABLES = REFERENCE_TABLES + OFFER_TABLES + PERSON_TABLES
 
@@ -352,6 +371,8 @@ class CaseCtx:
     reason: str = ""
     team: list[Staff] = field(default_factory=list)
     updated: dt.datetime | None = None
+    # (need type, status) of the latest assessment with items: the story's next step.
+    needs: list[tuple[str, str]] = field(default_factory=list)
 
     def touch(self, moment: dt.datetime) -> None:
         if self.updated is None or moment > self.updated:
@@ -390,8 +411,10 @@ class Generator(Draw):
         self.origin_cum = list(itertools.accumulate(o.weight for o in ORIGINS))
         self.specs = {o.key: o for o in ORGANISATIONS}
         self.user_labels: dict[int, str] = {}
+        self.user_emails: dict[int, str] = {}
         self._reference: Rows | None = None
         self._offers: Rows | None = None
+        self._histories: Histories | None = None
 
     # --- helpers ----------------------------------------------------------
 
@@ -493,6 +516,7 @@ class Generator(Draw):
             joined = at(self.today - days(self.rng.randint(400, 3500)), 9)
             uid = self.next_id("user")
             self.user_labels[uid] = f"{first} {last}"
+            self.user_emails[uid] = f"{name}@{org_key}.auental.example"
             rows["user"].append(
                 {
                     "id": uid,
@@ -841,6 +865,7 @@ class Generator(Draw):
 
         for case in cases:
             self._case(rows, case, profile)
+        self._story(rows, pid, birth, profile, segments, cases)
 
         person = {
             "id": pid,
@@ -1541,6 +1566,7 @@ class Generator(Draw):
                 }
             )
         rows["assessment_item"].extend(items)
+        case.needs = [(i["need_type"], i["status"]) for i in items if i["kind"] == "need"]
         return aid, day, items
 
     # --- plan -----------------------------------------------------------------------
@@ -2005,6 +2031,120 @@ class Generator(Draw):
             }
         )
 
+    # --- referral and participation histories (own random stream per person) ---------
+
+    @property
+    def histories(self) -> Histories:
+        """The story teller, with the reference data and the catalogue it places in."""
+        if self._histories is None:
+            ref, offers = self.reference(), self.offers()
+            receiving = {**self.case_managers, **self.partner_staff}
+            world = World(
+                seed=self.config.seed,
+                today=self.today,
+                past_limit=self.past_limit,
+                org_ids=self.org_ids,
+                organisations={
+                    spec.key: row
+                    for spec, row in zip(ORGANISATIONS, ref["organisation"], strict=True)
+                },
+                staff={
+                    key: [StoryStaff(s.user_id, s.org_key, s.label) for s in staff]
+                    for key, staff in receiving.items()
+                },
+                user_email=self.user_emails,
+                need_codes=frozenset(self.need_types),
+                offers=offers["offer"],
+                next_id=self.next_id,
+            )
+            self._histories = Histories(world)
+        return self._histories
+
+    def _story(
+        self,
+        rows: Rows,
+        pid: int,
+        birth: dt.date,
+        p: Profile,
+        segments: list[Segment],
+        cases: list[CaseCtx],
+    ) -> None:
+        """The person's courses and measures, the referrals they came from and those
+        open today (participations.py), from a random stream of the person's own."""
+        facts = rows["eligibility_personfacts"]
+        training = facts[-1]["training_since"] if facts and facts[-1]["person_id"] == pid else None
+        mine = []
+        for c in reversed(rows["consent"]):  # the person's consents come last
+            if c["person_id"] != pid:
+                break
+            mine.append(c)
+        ids = {c["id"] for c in mine}
+        receivers: dict[int, int] = {}
+        for link in reversed(rows["consent_receiving_organisation"]):
+            if link["consent_id"] not in ids:
+                break
+            receivers[link["consent_id"]] = link["organisation_id"]
+        consents: list[ReferralConsent] = []
+        for c in reversed(mine):
+            if c["purpose"] == "referral" and c["id"] in receivers:
+                consents.append(
+                    (
+                        None,
+                        receivers[c["id"]],
+                        tuple(c["categories"]),
+                        c["signed_on"],
+                        c["valid_until"],
+                        c["withdrawn_at"],
+                    )
+                )
+        person = StoryPerson(
+            id=pid,
+            birth=birth,
+            entry=p.entry,
+            gender=p.gender,
+            german=p.german,
+            school_years=p.school_years,
+            first_language=p.first_language,
+            segments=[(seg.start, seg.status) for seg in segments],
+            cases=[
+                StoryCase(
+                    id=c.id,
+                    lead=c.lead,
+                    manager=StoryStaff(c.manager.user_id, c.manager.org_key, c.manager.label),
+                    phase=c.phase,
+                    opened=c.opened,
+                    closed=c.closed,
+                    reason=c.reason,
+                    needs=list(c.needs),
+                )
+                for c in cases
+            ],
+            training_since=training,
+            referral_consents=consents,
+        )
+        d = Draw(random.Random(f"participations:{self.config.seed}:{pid}"))
+        self.histories.person(rows, person, d)
+
+    def occupancy(self) -> dict[int, tuple[int, dt.datetime | None]]:
+        """Per offer of the catalogue: participations running in it today, and when the
+        last one started or ended (None: none did), for the persons generated so far."""
+        h = self.histories
+        return {
+            o["id"]: (h.w.running[o["id"]], h.w.changed.get(o["id"]))
+            for o in self.offers()["offer"]
+        }
+
+    def offers_occupied(self) -> list[Row]:
+        """The offer rows with `occupied` as the participations say (after all chunks);
+        `updated_at` moves to the last start or end in the offer."""
+        occupancy = self.occupancy()
+        out = []
+        for o in self.offers()["offer"]:
+            running, changed = occupancy[o["id"]]
+            updated = max(o["updated_at"], changed) if changed else o["updated_at"]
+            out.append({**o, "occupied": running, "updated_at": updated})
+        return out
+
     # --- facts for the eligibility check (own random stream) -------------------------
 
     def _person_facts(
@@ -2228,4 +2368,5 @@ def generate_all(config: Config) -> Rows:
     for _n, chunk in gen.chunks():
         for t, items in chunk.items():
             rows[t].extend(items)
+    rows["offer"] = gen.offers_occupied()
     return rows

@@ -24,6 +24,17 @@ The offer catalogue belongs to the municipality, not to its clients: it is loade
 with the first load into a database without offers, and a later load (`--append`)
 leaves the offers there as they are. `add_offers` tops a catalogue up to a size
 (the benchmark's 10 000 offers) with the catalogues of further seeds.
+
+Participations take places in the offers. The offers go in before the persons, so
+after the last chunk `update_occupied` sets each loaded offer's `occupied` to the
+participations running in it (one set-based UPDATE; `updated_at` moves where it
+changed). A load into a database whose catalogue came from an earlier load
+(`--append`) cannot know which offers the generator meant: its referrals and
+participations keep title, category and level as recorded and name no offer.
+
+The consents signed for referrals come in generator tables of their own
+(`referral_consent`, participations.py) and go into the same database tables as the
+other consents; `SHARED_IDS` interleaves the two id ranges.
 """
 
 from __future__ import annotations
@@ -40,7 +51,8 @@ from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lotse.casework import models as cw
@@ -49,6 +61,7 @@ from lotse.eligibility.models import PersonFacts
 from lotse.offers.models import Offer
 from lotse.people import models as people
 from lotse.privacy import models as privacy
+from lotse.referrals import models as referrals
 
 from .generator import (
     OFFER_TABLES,
@@ -204,8 +217,64 @@ TABLES: dict[str, Table] = {
         {"case_id": "case", "user_id": "user", "organisation_id": "organisation"},
     ),
     "eligibility_personfacts": Table(PersonFacts, {"person_id": "person", "updated_by_id": "user"}),
+    # Consents signed for a referral (participations.py): Consent rows like the ones
+    # above, kept apart in the generator so that those stay as they were.
+    "referral_consent": Table(
+        privacy.Consent,
+        {
+            "person_id": "person",
+            "recorded_by_id": "user",
+            "recorded_for_id": "organisation",
+            "withdrawn_by_id": "user",
+        },
+    ),
+    "referral_consent_receiving_organisation": Table(
+        privacy.Consent.receiving_organisations.through,
+        {"consent_id": "referral_consent", "organisation_id": "organisation"},
+    ),
+    # `offer_id` is None when the catalogue was there before this load (--append): the
+    # generator's offers are not the ones in the database.
+    "referral": Table(
+        referrals.Referral,
+        {
+            "case_id": "case",
+            "person_id": "person",
+            "offer_id": "offer",
+            "receiver_id": "organisation",
+            "sender_id": "organisation",
+            "consent_id": "referral_consent",
+            "created_by_id": "user",
+        },
+    ),
+    # `need_type` is a NeedType code, resolved like an assessment item's.
+    "referral_need_type": Table(referrals.Referral.need_types.through, {"referral_id": "referral"}),
+    "referral_event": Table(
+        referrals.ReferralEvent,
+        {"referral_id": "referral", "by_id": "user", "by_organisation_id": "organisation"},
+    ),
+    "participation": Table(
+        referrals.Participation,
+        {
+            "person_id": "person",
+            "case_id": "case",
+            "referral_id": "referral",
+            "offer_id": "offer",
+            "provider_id": "organisation",
+            "recorded_by_id": "organisation",
+            "created_by_id": "user",
+        },
+    ),
 }
 assert list(TABLES) == REFERENCE_TABLES + OFFER_TABLES + PERSON_TABLES
+# Generator tables that share a database table: their local ids interleave (the first
+# takes the odd ids above the table's maximum, the second the even ones), so neither
+# needs to know how many rows the other will have.
+SHARED_IDS: dict[str, tuple[int, int]] = {
+    "consent": (2, 0),
+    "referral_consent": (2, 1),
+    "consent_receiving_organisation": (2, 0),
+    "referral_consent_receiving_organisation": (2, 1),
+}
 
 
 # --- what the generator needs from the database -----------------------------------
@@ -314,6 +383,10 @@ class Loader:
     def __init__(self) -> None:
         self.maps: dict[str, dict[int, int]] = {}
         self.offsets: dict[str, int] = {}
+        # Tables whose rows are not in this database: references to them become None
+        # (the generator's offers, when the catalogue was loaded before).
+        self.absent: set[str] = {"offer"}
+        self.loaded_offers: list[int] = []  # database ids of the offers loaded here
         self.need_types: dict[str, int] = {}
         self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.now = timezone.now()
@@ -322,6 +395,10 @@ class Loader:
             name: Inserter(TABLES[name].model) for name in OFFER_TABLES + PERSON_TABLES
         }
 
+    def _id(self, table: str, local: int) -> int:
+        stride, phase = SHARED_IDS.get(table, (1, 0))
+        return self.offsets[table] + (local - 1) * stride + phase + 1
+
     def _remap(self, name: str, row: Row) -> Row:
         row = dict(row)
         for attname, target in TABLES[name].fks.items():
@@ -329,11 +406,13 @@ class Loader:
             if value is None:
                 continue
             if target in self.offsets:
-                row[attname] = value + self.offsets[target]
+                row[attname] = self._id(target, value)
+            elif target in self.absent:
+                row[attname] = None
             else:
                 row[attname] = self.maps[target][value]
         if name in self.offsets:
-            row["id"] += self.offsets[name]
+            row["id"] = self._id(name, row["id"])
         for attname in self.auto[name]:
             if row.get(attname) is None:
                 row[attname] = self.now
@@ -390,6 +469,7 @@ class Loader:
         for name in OFFER_TABLES:
             model = TABLES[name].model
             self.offsets[name] = model.objects.aggregate(m=Max("pk"))["m"] or 0  # type: ignore[attr-defined]
+        self.absent.discard("offer")
         for name in OFFER_TABLES:
             out = []
             for raw in rows.get(name) or []:
@@ -399,6 +479,7 @@ class Loader:
                 out.append(row)
             self.inserters[name].insert(out)
             self.counts[name] += len(out)
+        self.loaded_offers += [self._id("offer", o["id"]) for o in rows.get("offer") or []]
 
     def load_chunk(self, rows: Rows) -> None:
         for name in PERSON_TABLES:
@@ -411,6 +492,8 @@ class Loader:
                 if name == "assessment_item":
                     code = row.pop("need_type")
                     row["need_type_id"] = self._need_type(code) if code else None
+                elif name == "referral_need_type":
+                    row["needtype_id"] = self._need_type(row.pop("need_type"))
                 elif name == "plan_version":
                     row["snapshot"] = self._snapshot(row["snapshot"])
                 out.append(row)
@@ -445,6 +528,28 @@ class Loader:
             ]
         }
 
+    def update_occupied(self) -> int:
+        """Places taken in the offers loaded here: the participations running in them
+        (set-based, after the last chunk); `updated_at` moves where the number changed,
+        so that the matching's cached catalogue rows notice. Returns the offers changed."""
+        if not self.loaded_offers:
+            return 0
+        running = (
+            referrals.Participation.objects.filter(offer=OuterRef("pk"), ended_on__isnull=True)
+            .order_by()
+            .values("offer")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        taken = Coalesce(Subquery(running, output_field=IntegerField()), 0)
+        lo, hi = min(self.loaded_offers), max(self.loaded_offers)
+        offers = Offer.objects.filter(pk__gte=lo, pk__lte=hi)
+        changed = list(
+            offers.annotate(taken=taken).exclude(occupied=F("taken")).values_list("pk", flat=True)
+        )
+        Offer.objects.filter(pk__in=changed).update(occupied=taken, updated_at=self.now)
+        return len(changed)
+
     def finish(self) -> None:
         """Move sequences past the ids we set (PostgreSQL; SQLite keeps track itself),
         and refresh the planner statistics: after a bulk load without them, SQLite
@@ -476,6 +581,7 @@ def load(
             loader.load_chunk(chunk)
             if progress is not None:
                 progress(persons)
+        loader.update_occupied()
         loader.finish()
     return loader.counts
 
@@ -536,7 +642,9 @@ def write(
     counts = dict.fromkeys(TABLES, 0)
     files = {name: (out / f"{name}.jsonl").open("w", encoding="utf-8") for name in TABLES}
     try:
-        for name, items in [*gen.reference().items(), *gen.offers().items()]:
+        # The offers go last: their places taken follow the participations.
+        first = {**gen.reference(), "offer_need_type": gen.offers()["offer_need_type"]}
+        for name, items in first.items():
             for row in items:
                 files[name].write(dump_row(row) + "\n")
             counts[name] += len(items)
@@ -548,6 +656,10 @@ def write(
                 counts[name] += len(items)
             if progress is not None:
                 progress(persons)
+        offers = gen.offers_occupied()
+        for row in offers:
+            files["offer"].write(dump_row(row) + "\n")
+        counts["offer"] += len(offers)
     finally:
         for fh in files.values():
             fh.close()
