@@ -228,3 +228,26 @@ def test_earlier_participation_recorded_by_lead(world, provider):
             category="sprachkurs",
             started_on=dt.date(2024, 3, 1),
         )
+
+
+def test_start_of_a_referral_to_an_organisation_names_the_category(world, provider):
+    r = services.referral_create(
+        actor=world.case_manager,
+        case=world.case,
+        receiver=provider.org,
+        reason="Berufsorientierung",
+        send=True,
+    )
+    services.referral_accept(actor=provider.staff, referral=r)
+    with pytest.raises(ValidationError) as exc:
+        services.participation_start(actor=provider.staff, referral=r, started_on=TODAY())
+    assert "category" in exc.value.message_dict
+    assert not Participation.objects.exists()
+    p = services.participation_start(
+        actor=provider.staff,
+        referral=r,
+        started_on=TODAY(),
+        category="berufsorientierung",
+        title="Werkstattwochen",
+    )
+    assert (p.title, p.category, p.offer) == ("Werkstattwochen", "berufsorientierung", None)

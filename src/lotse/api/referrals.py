@@ -187,6 +187,9 @@ class ReferralRejectIn(InputSchema):
 class ParticipationStartIn(InputSchema):
     started_on: dt.date
     note: str = Field("", max_length=2000)
+    title: str = Field("", max_length=200, description="referral to an organisation only")
+    category: str = Field("", description="referral to an organisation only: required")
+    level: str = Field("", description="referral to an organisation only")
 
 
 class AttendanceIn(InputSchema):
@@ -567,7 +570,13 @@ def participation_start(
     referral = _visible(actor, referral_id)
     participation = _other_side(
         lambda: services.participation_start(
-            actor=actor, referral=referral, started_on=payload.started_on, note=payload.note
+            actor=actor,
+            referral=referral,
+            started_on=payload.started_on,
+            note=payload.note,
+            title=payload.title,
+            category=payload.category,
+            level=payload.level,
         ),
         _receiver_only(),
     )

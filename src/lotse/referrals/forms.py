@@ -86,7 +86,19 @@ class RejectForm(Form):
 class StartForm(Form):
     prefix = "start"
     started_on = forms.DateField(label=_("Started on"))
+    # Only for a referral to an organisation: what the person takes part in.
+    title = forms.CharField(label=_("Offer or measure"), required=False, max_length=200)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=BLANK + list(OfferCategory.choices)
+    )
+    level = forms.ChoiceField(label=_("Level of the offer"), required=False, choices=Level.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+    def __init__(self, *args: Any, with_offer: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if with_offer:  # the offer says what it is
+            for name in ("title", "category", "level"):
+                del self.fields[name]
 
 
 class AttendanceForm(Form):

@@ -408,11 +408,24 @@ def referral_reject(
 
 @transaction.atomic
 def participation_start(
-    *, actor: Membership, referral: Referral, started_on: dt.date, note: str = ""
+    *,
+    actor: Membership,
+    referral: Referral,
+    started_on: dt.date,
+    note: str = "",
+    title: str = "",
+    category: str = "",
+    level: str = "",
 ) -> Participation:
-    """The receiver records the start: a participation, a place taken."""
+    """The receiver records the start: a participation, a place taken. For a referral
+    to an organisation (no offer) the receiver names what the person takes part in:
+    ``category`` is required then, ``title`` defaults to the organisation."""
     referral = _lock(referral)
     basis = _require_receiver(actor, referral)
+    if referral.offer_id is None and category not in OfferCategory.values:
+        raise ValidationError(
+            {"category": [_("Choose the category of what the person takes part in.")]}
+        )
     today = timezone.localdate()
     if started_on > today:
         raise ValidationError({"started_on": [_("The start cannot lie in the future.")]})
@@ -443,9 +456,11 @@ def participation_start(
         referral=referral,
         offer=offer,
         provider=referral.receiver,
-        title=str(snap.get("offer") or (offer.title if offer else referral.receiver.name)),
-        category=(offer.category if offer else "beratung"),
-        level=(offer.level if offer else ""),
+        title=str(snap.get("offer") or offer.title)
+        if offer
+        else (title.strip() or referral.receiver.name),
+        category=offer.category if offer else category,
+        level=offer.level if offer else level,
         started_on=started_on,
         recorded_by_id=actor.organisation_id,
         created_by=actor.user,

@@ -100,7 +100,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and participation.is_running
             and (receiver or sender),
             "reject_form": f.RejectForm(),
-            "start_form": f.StartForm(),
+            "start_form": f.StartForm(with_offer=r.offer_id is not None),
             "note_form": f.NoteForm(),
             "end_form": f.EndForm(),
             "attendance_form": f.AttendanceForm(
