@@ -21,10 +21,10 @@ def test_case_manager_sees_matching_offers_and_the_excluded_ones(world, page):
     page.goto(f"/cases/{world.case.pk}/")
     p.locator(f"a[href='/offers/cases/{world.case.pk}/matches/']").first.click()
     page.axe()
-    assert p.get_by_role("link", name="Sprachcafé Mitte").is_visible()
+    assert p.get_by_role("link", name="Sprachcafé Mitte", exact=True).is_visible()
     p.locator("#id_excluded").check()
     p.get_by_role("button", name="Anzeigen").click()
     page.axe()
     # The world's person has a Duldung: the integration course is closed by law.
-    assert p.get_by_role("link", name="Integrationskurs Nord").is_visible()
+    assert p.get_by_role("link", name="Integrationskurs Nord", exact=True).is_visible()
     assert p.get_by_text("§ 44 Abs. 4").first.is_visible()

@@ -3,7 +3,11 @@ status restrictions, needs, ranking, reasons; and the page's scope and logging."
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import heapq
+import random
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -11,8 +15,26 @@ from django.urls import reverse
 from lotse.casework.models import Assessment, AssessmentItem
 from lotse.core.models import AccessLogEntry, District, NeedType
 from lotse.eligibility import parse_facts
+from lotse.eligibility.codes import CODES
+from lotse.eligibility.engine import UNDECIDED, Ctx, _entries, _item, breakpoints, decide
 from lotse.eligibility.ruleset import active_rule_set
-from lotse.offers.matching import Matcher, OfferRow, Profile, match
+from lotse.offers.matching import (
+    CEFR,
+    CEFR_RANK,
+    FREE_PLACE,
+    LEGAL_SCORE,
+    NEED_SCORE,
+    SAME_DISTRICT,
+    STARTS_SOON,
+    STARTS_SOON_DAYS,
+    Match,
+    Matcher,
+    OfferRow,
+    OfferRows,
+    Profile,
+    Ranked,
+    match,
+)
 from lotse.offers.models import Offer
 from lotse.offers.selectors import offer_rows
 from lotse.people.models import PersonLanguage, ResidenceStatusPeriod
@@ -295,3 +317,267 @@ def test_ranked_gives_the_same_order_as_the_full_match():
     assert [m.offer.id for m in top.accessible] == [m.offer.id for m in full if not m.excluded][:7]
     assert [m.offer.id for m in top.excluded] == [m.offer.id for m in full if m.excluded][:7]
     assert top.accessible_count + top.excluded_count == len(full)
+
+
+# --- the fast ranking against the original algorithm ---------------------------------
+#
+# Matcher.ranked works on prepared tables and integer keys; what it must give is what
+# the first implementation gave: every breakpoint of the facts evaluated for every
+# category up front, then offer by offer the checks and the score, sorted by
+# (excluded, -score, start or today, title, id). That implementation is kept here
+# verbatim as the reference.
+
+
+class _EagerTimeline:
+    """CategoryTimeline as first written: all categories on all breakpoints at once."""
+
+    def __init__(self, facts, categories, start, end, rs):
+        self.days = [start, *breakpoints(facts, rs, start, max(start, end))]
+        self.items = {c: [] for c in categories}
+        for day in self.days:
+            c = Ctx(facts, day)
+            plan = rs.plan(day)
+            for category, items in self.items.items():
+                entries = plan.get(category)
+                decision = decide(_entries(entries, c.status), c) if entries else UNDECIDED
+                items.append(_item(category, decision, rs, day))
+        self.statuses = [Ctx(facts, day).status for day in self.days]
+
+    def _index(self, on):
+        return max(bisect.bisect_right(self.days, on) - 1, 0)
+
+    def status(self, on):
+        return self.statuses[self._index(on)]
+
+
+def _reference_scored(p: Profile, offers, rs, only_needs: bool) -> list[tuple[Any, ...]]:
+    today = p.today
+    categories = {o.eligibility_category for o in offers if o.eligibility_category}
+    last = max((o.starts_on for o in offers if o.starts_on), default=today)
+    timeline = (
+        _EagerTimeline(p.facts, sorted(categories), today, last, rs)
+        if p.facts is not None
+        else None
+    )
+    german = CEFR_RANK.get(p.german_level or "", None)
+    birth, district, needs = p.birth_date, p.district_id, p.open_needs
+    need_ids = frozenset(needs)
+    soon = today + dt.timedelta(days=STARTS_SOON_DAYS)
+    out = []
+    for o in offers:
+        if o.ends_on is not None and o.ends_on < today:
+            continue
+        answered = o.need_type_ids & need_ids
+        if only_needs and not answered:
+            continue
+        on = o.starts_on if (o.starts_on and o.starts_on > today) else today
+        score = sum(NEED_SCORE.get(needs[n], 25) for n in answered) if answered else 0
+        excluded = False
+        item = None
+        if timeline is not None and o.eligibility_category:
+            item = timeline.items[o.eligibility_category][timeline._index(on)]
+            if item.result == "excluded":
+                excluded = True
+            else:
+                score += LEGAL_SCORE.get(item.result, 0)
+            if o.statuses and timeline.status(on) not in o.statuses:
+                excluded = True
+        elif o.statuses and timeline is not None and timeline.status(on) not in o.statuses:
+            excluded = True
+        if o.age_min is not None or o.age_max is not None:
+            age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+            if (o.age_min is not None and age < o.age_min) or (
+                o.age_max is not None and age > o.age_max
+            ):
+                excluded = True
+        if o.german_min and german is not None and german < CEFR_RANK.get(o.german_min, 0):
+            excluded = True
+        if district is not None and o.district_id == district:
+            score += SAME_DISTRICT
+        if o.capacity is not None and o.occupied < o.capacity:
+            score += FREE_PLACE
+        if o.starts_on and today < o.starts_on <= soon:
+            score += STARTS_SOON
+        out.append((excluded, -score, o.starts_on or today, o.title, o.id, o, on, item))
+    return out
+
+
+def _key(r):
+    return r[:5]
+
+
+def _m(r) -> Match:
+    return Match(r[5], -r[1], r[0], r[6], r[7])
+
+
+def reference_match(p, offers, rs, only_needs=False) -> list[Match]:
+    return [_m(r) for r in sorted(_reference_scored(p, offers, rs, only_needs), key=_key)]
+
+
+def reference_ranked(p, offers, rs, limit, only_needs=False) -> Ranked:
+    scored = _reference_scored(p, offers, rs, only_needs)
+    accessible = [r for r in scored if not r[0]]
+    excluded = [r for r in scored if r[0]]
+    return Ranked(
+        accessible=[_m(r) for r in heapq.nsmallest(limit, accessible, key=_key)],
+        excluded=[_m(r) for r in heapq.nsmallest(limit, excluded, key=_key)],
+        accessible_count=len(accessible),
+        excluded_count=len(excluded),
+    )
+
+
+STATUSES = sorted(CODES.statuses)
+CATEGORIES = [*CODES.categories, None, ""]
+
+
+def _day(rng: random.Random, today: dt.date, lo: int, hi: int) -> dt.date:
+    return today + dt.timedelta(days=rng.randint(lo, hi))
+
+
+def _random_facts(rng: random.Random, today: dt.date, birth: dt.date, dates, pool):
+    kind = rng.random()
+    if kind < 0.15:
+        return None  # residence data not shared
+    if kind < 0.5:
+        return rng.choice(pool)  # realistic histories with flags (synth)
+    # Short histories that change within the offers' dates: periods ending and new ones
+    # starting in the coming months (gaps too), months counted from entry and application.
+    # Some periods begin on an offer's start date or end the day before, so that check
+    # dates fall exactly on breakpoints.
+    periods = []
+    start = _day(rng, today, -900, -10)
+    while start <= today + dt.timedelta(days=300):
+        end = None if rng.random() < 0.2 else _day(rng, start, 20, 300)
+        later = [d for d in dates if d > start + dt.timedelta(days=1)]
+        if end is not None and later and rng.random() < 0.5:
+            end = rng.choice(later) - dt.timedelta(days=1)
+        periods.append({"status": rng.choice(STATUSES), "from": str(start), "to": end and str(end)})
+        if end is None:
+            break
+        start = end + dt.timedelta(days=rng.choice((1, 1, 1, 30)))
+    entry = _day(rng, today, -1600, -30)
+    flags: dict[str, object] = {"work_ban_60a6": rng.random() < 0.2}
+    if rng.random() < 0.6:
+        flags["asylum_application_date"] = str(entry + dt.timedelta(days=rng.randint(0, 60)))
+    if rng.random() < 0.5:
+        flags["labour_market_proximity"] = rng.random() < 0.7
+    return parse_facts(
+        {
+            "birth_date": str(birth),
+            "entry_date": str(entry),
+            "nationality": rng.choice(("AF", "SY", "UA", "ER")),
+            "status_history": periods,
+            "flags": flags,
+        }
+    )
+
+
+def _random_offers(rng: random.Random, today: dt.date, n: int) -> list[OfferRow]:
+    # Few titles, dates and districts, so that scores and tie orders collide often.
+    titles = [f"Kurs {c}" for c in "ABCDE"]
+    dates = [_day(rng, today, -400, 300) for _ in range(rng.randint(1, 12))]
+    dates += [today, today + dt.timedelta(days=STARTS_SOON_DAYS)]
+    ids = rng.sample(range(1, 10 * n + 10), n)
+    out = []
+    for i in ids:
+        starts = None if rng.random() < 0.25 else rng.choice(dates)
+        ends = None
+        if rng.random() < 0.6:
+            ends = (starts or today) + dt.timedelta(days=rng.randint(-30, 200))
+            if rng.random() < 0.2:
+                ends = _day(rng, today, -60, -1)  # ended
+        capacity = None if rng.random() < 0.3 else rng.randint(0, 20)
+        age_min = rng.choice((None, None, 16, 18, 21, 25))
+        age_max = rng.choice((None, None, 18, 21, 25, 27, 35))
+        out.append(
+            row(
+                id=i,
+                title=rng.choice(titles),
+                category="x",
+                eligibility_category=rng.choice(CATEGORIES),
+                statuses=frozenset(rng.sample(STATUSES, rng.choice((0, 0, 0, 1, 2, 6)))),
+                age_min=age_min,
+                age_max=age_max,
+                german_min=rng.choice(("", "", "", *CEFR, "native")),
+                district_id=rng.choice((None, 1, 2, 3)),
+                starts_on=starts,
+                ends_on=ends,
+                rolling_entry=rng.random() < 0.4,
+                capacity=capacity,
+                occupied=rng.randint(0, (capacity or 5) + 2),
+                need_type_ids=frozenset(rng.sample(range(1, 8), rng.choice((0, 0, 1, 1, 2, 3)))),
+            )
+        )
+    return out
+
+
+def _random_profile(rng: random.Random, today: dt.date, offers, pool) -> Profile:
+    # Birthdays near today and the offers' dates, so that ages cross limits in between.
+    birth = _day(rng, today, -32 * 365, -15 * 365)
+    needs = {
+        n: rng.choice(("high", "medium", "low", "", "other"))
+        for n in rng.sample(range(1, 10), rng.choice((0, 1, 2, 3, 5)))
+    }
+    return Profile(
+        birth_date=birth,
+        german_level=rng.choice((None, "", *CEFR, "native", "x")),
+        district_id=rng.choice((None, 1, 2, 9)),
+        open_needs=needs,
+        facts=_random_facts(
+            rng, today, birth, sorted({o.starts_on for o in offers if o.starts_on}), pool
+        ),
+        today=today,
+    )
+
+
+def test_ranked_and_match_equal_the_original_algorithm_on_random_data():
+    """Matcher.ranked (prepared tables, integer keys, lazy timeline) and Matcher.match
+    give exactly the original per-offer ranking: the same offers in the same order,
+    with equal scores, excluded flags, check dates and legal items, and the same counts
+    — for offers past, running and future, rolling entry, status lists, age ranges,
+    German levels, capacities and needs, and persons with and without facts."""
+    from lotse.synth.eligibility_bench import synthetic_fact_sets
+
+    rs = active_rule_set()
+    rng = random.Random(20261122)
+    pool = synthetic_fact_sets(40, 11, TODAY)
+    cases = 0
+    for case in range(300):
+        today = TODAY + dt.timedelta(days=rng.choice((0, 0, 3, 40, 200)))
+        offers = _random_offers(rng, today, rng.choice((0, 1, 5, 40, 150, 400)))
+        prepared = OfferRows(offers)
+        for _ in range(3):
+            p = _random_profile(rng, today, offers, pool)
+            for only_needs in (False, True):
+                want = reference_match(p, offers, rs, only_needs)
+                assert Matcher(p, offers, rs).match(only_needs=only_needs) == want, case
+                for limit in (0, 1, 7, 50, 1000):
+                    expected = reference_ranked(p, offers, rs, limit, only_needs)
+                    for given in (offers, prepared):
+                        got = Matcher(p, given, rs).ranked(limit, only_needs=only_needs)
+                        assert got == expected, (case, limit, only_needs)
+                cases += 1
+    assert cases == 1800
+
+
+def test_no_part_of_a_score_is_negative():
+    """Matcher.ranked packs (excluded, score, tie order) into one integer and relies on
+    it."""
+    parts = [*NEED_SCORE.values(), 25, *LEGAL_SCORE.values()]
+    assert min(*parts, SAME_DISTRICT, FREE_PLACE, STARTS_SOON) >= 0
+
+
+def test_prepared_rows_are_shared_and_follow_the_day():
+    offers = OfferRows(
+        [
+            row(id=1, starts_on=TODAY + dt.timedelta(days=10), rolling_entry=False),
+            row(id=2, ends_on=TODAY + dt.timedelta(days=1)),
+        ]
+    )
+    rs = active_rule_set()
+    first = Matcher(profile(), offers, rs)
+    assert Matcher(profile(), offers, rs).tables is first.tables  # prepared once
+    later = TODAY + dt.timedelta(days=2)  # offer 2 has ended, offer 1 starts sooner
+    ranked = Matcher(profile(today=later), offers, rs).ranked(5)
+    assert [m.offer.id for m in ranked.accessible] == [1]
+    assert ranked == reference_ranked(profile(today=later), offers, rs, 5)

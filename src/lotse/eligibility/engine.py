@@ -739,8 +739,6 @@ class CategoryTimeline:
         """The breakpoint whose results hold on ``on`` (the first for earlier days)."""
         return max(bisect.bisect_right(self.days, on) - 1, 0)
 
-    _index = index
-
     def _ctx_at(self, i: int) -> Ctx:
         c = self._ctx.get(i)
         if c is None:

@@ -19,7 +19,7 @@ from lotse.people.names import fold
 
 from .access import closed_categories
 from .codes import ELIGIBILITY_CATEGORY
-from .matching import OfferRow
+from .matching import OfferRow, OfferRows
 from .models import Offer
 
 
@@ -91,15 +91,19 @@ def catalogue(filters: CatalogueFilters, *, today: dt.date | None = None) -> Que
 
 # --- compact rows for matching ---------------------------------------------------------
 
-_ROWS_CACHE: dict[str, object] = {}
+# "rows": (the catalogue stamp, the rows), replaced as one (threads may read it meanwhile)
+_ROWS_CACHE: dict[str, tuple[str, OfferRows]] = {}
 
 
-def offer_rows(*, today: dt.date | None = None) -> list[OfferRow]:
-    """Active offers that have not ended, as compact rows for :mod:`matching`.
+def offer_rows(*, today: dt.date | None = None) -> OfferRows:
+    """Active offers that have not ended, as compact rows for :mod:`matching` (ordered
+    by id; an immutable sequence, shared by the callers).
 
     Cached per process and rebuilt when the catalogue changed (offer count, latest
     change or need-type links differ): two cheap aggregate queries per call instead of
-    loading thousands of offers."""
+    loading thousands of offers. The cached rows also keep the tables that
+    :meth:`Matcher.ranked <lotse.offers.matching.Matcher.ranked>` prepares from them
+    once per day."""
     today = today or timezone.localdate()
     active = Offer.objects.filter(is_active=True).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=today)
@@ -107,13 +111,14 @@ def offer_rows(*, today: dt.date | None = None) -> list[OfferRow]:
     stamp = active.aggregate(n=Count("id"), last=Max("updated_at"))
     links = Offer.need_types.through.objects.count()
     key = f"{today}|{stamp['n']}|{stamp['last']}|{links}"
-    if _ROWS_CACHE.get("key") != key:
+    cached = _ROWS_CACHE.get("rows")
+    if cached is None or cached[0] != key:
         needs: dict[int, set[int]] = {}
         for offer_id, need_id in Offer.need_types.through.objects.values_list(
             "offer_id", "needtype_id"
         ):
             needs.setdefault(offer_id, set()).add(need_id)
-        rows = [
+        rows = OfferRows(
             OfferRow(
                 id=pk,
                 title=title,
@@ -163,10 +168,9 @@ def offer_rows(*, today: dt.date | None = None) -> list[OfferRow]:
                 "capacity",
                 "occupied",
             )
-        ]
-        _ROWS_CACHE["key"] = key
-        _ROWS_CACHE["rows"] = rows
-    return list(_ROWS_CACHE["rows"])  # type: ignore[call-overload]
+        )
+        cached = _ROWS_CACHE["rows"] = (key, rows)
+    return cached[1]
 
 
 SORTS: dict[str, tuple[Any, ...]] = {

@@ -186,7 +186,8 @@ def _matching(*, requests: int, out: Callable[[str, str], None], today: dt.date,
     """Matching one person over the whole catalogue, as the page "Passende Angebote"
     does it: the person's profile (residence, facts, needs), the catalogue's compact
     rows (cached; checking the cache costs two queries) and the ranking of every offer
-    with the best 50 of each list. ``core`` is the ranking alone."""
+    with the best 50 of each list. The parts are reported too: ``profile`` (person and
+    profile queries), ``rows`` (the cache check) and ``ranking`` (the ranking alone)."""
     from lotse.casework.models import Case
     from lotse.eligibility.ruleset import active_rule_set
     from lotse.offers.matching import Matcher
@@ -207,17 +208,20 @@ def _matching(*, requests: int, out: Callable[[str, str], None], today: dt.date,
     settings.DEBUG = False
     try:
         rows = offer_rows(today=today)  # fill the cache, as a running server has it
-        whole, core = Timing(), Timing()
+        whole, profiles, checks, core = Timing(), Timing(), Timing(), Timing()
         for i, person_id in enumerate(people):
             start = time.perf_counter()
             person = Person.objects.get(pk=person_id)
             profile, _errors = _profile(person, lead, today)
+            loaded = time.perf_counter()
             rows = offer_rows(today=today)
             middle = time.perf_counter()
             Matcher(profile, rows, rs).ranked(50)
             end = time.perf_counter()
             if i >= WARMUP:
                 whole.samples.append((end - start) * 1000)
+                profiles.samples.append((loaded - start) * 1000)
+                checks.samples.append((middle - loaded) * 1000)
                 core.samples.append((end - middle) * 1000)
     finally:
         settings.DEBUG = debug
@@ -225,4 +229,9 @@ def _matching(*, requests: int, out: Callable[[str, str], None], today: dt.date,
     out("matching_persons", str(len(whole.samples)))
     out("matching_person_p50_ms", f"{whole.p50:.2f}")
     out("matching_person_p95_ms", f"{whole.p95:.2f}")
+    out("matching_ranking_p50_ms", f"{core.p50:.2f}")
     out("matching_ranking_p95_ms", f"{core.p95:.2f}")
+    out("matching_profile_p50_ms", f"{profiles.p50:.2f}")
+    out("matching_profile_p95_ms", f"{profiles.p95:.2f}")
+    out("matching_rows_p50_ms", f"{checks.p50:.2f}")
+    out("matching_rows_p95_ms", f"{checks.p95:.2f}")
