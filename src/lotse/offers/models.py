@@ -94,6 +94,8 @@ class Offer(models.Model):
             models.Index(fields=["field_of_action", "is_active"]),
             # The catalogue is listed by title: no sort of every matching row.
             models.Index(fields=["title", "id"], name="offer_title_idx"),
+            # The matching's catalogue cache asks for the latest change on every call.
+            models.Index(fields=["updated_at"], name="offer_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(
