@@ -120,8 +120,9 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _labels(categories: list[str]) -> list[str]:
-    labels = dict(Category.choices)
-    return [str(labels.get(c, c)) for c in categories]
+    """The categories' names in the order of the category list."""
+    given = set(categories)
+    return [str(label) for code, label in Category.choices if code in given]
 
 
 def _step(
