@@ -193,10 +193,6 @@ class Matcher:
         )
         self.german = CEFR_RANK.get(profile.german_level or "", None)
 
-    def _on(self, o: OfferRow) -> dt.date:
-        today = self.profile.today
-        return o.starts_on if (o.starts_on and o.starts_on > today) else today
-
     def legal(self, o: OfferRow, on: dt.date) -> AccessItem | None:
         if self.timeline is None or not o.eligibility_category:
             return None
