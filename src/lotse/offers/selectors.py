@@ -100,7 +100,7 @@ def offer_rows(*, today: dt.date | None = None) -> OfferRows:
     by id; an immutable sequence, shared by the callers).
 
     Cached per process and rebuilt when the catalogue changed (offer count, latest
-    change or need-type links differ): three cheap index queries per call instead of
+    change, newest id or need-type links differ): four cheap index queries per call instead of
     loading thousands of offers. The cached rows also keep the tables that
     :meth:`Matcher.ranked <lotse.offers.matching.Matcher.ranked>` prepares from them
     once per day."""
@@ -114,8 +114,11 @@ def offer_rows(*, today: dt.date | None = None) -> OfferRows:
     # the day in the key; every other change moves updated_at.
     last = Offer.objects.aggregate(last=Max("updated_at"))["last"]
     count = Offer.objects.count()
+    # The newest id too: other offers with the same count and latest change (a clock
+    # stopped in tests, rows replaced) are another catalogue.
+    top = Offer.objects.order_by("-pk").values_list("pk", flat=True).first()
     links = Offer.need_types.through.objects.count()
-    key = f"{today}|{count}|{last}|{links}"
+    key = f"{today}|{count}|{top}|{last}|{links}"
     cached = _ROWS_CACHE.get("rows")
     if cached is None or cached[0] != key:
         needs: dict[int, set[int]] = {}

@@ -107,7 +107,12 @@ def _log(
 def _lock(referral: Referral) -> Referral:
     """The stored referral, locked until the end of the transaction (two staff members
     answering at once see each other's step)."""
-    return Referral.objects.select_for_update().select_related("case", "offer").get(pk=referral.pk)
+    # `of=("self",)`: PostgreSQL locks no row of a nullable join (the offer).
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("case", "offer")
+        .get(pk=referral.pk)
+    )
 
 
 def _require_sender(actor: Membership, referral: Referral) -> str:
@@ -563,7 +568,7 @@ def participation_end(
     """End a running participation with its outcome; the place becomes free and the
     referral completes (or is aborted)."""
     participation = (
-        Participation.objects.select_for_update()
+        Participation.objects.select_for_update(of=("self",))
         .select_related("case", "referral")
         .get(pk=participation.pk)
     )
@@ -631,7 +636,11 @@ def participation_record(
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
     if offer is not None:
-        offer = Offer.objects.select_for_update().select_related("provider").get(pk=offer.pk)
+        offer = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("provider")
+            .get(pk=offer.pk)
+        )
         title = title or offer.title
         category = category or offer.category
         level = level or offer.level
