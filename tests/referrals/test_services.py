@@ -251,3 +251,38 @@ def test_start_of_a_referral_to_an_organisation_names_the_category(world, provid
         title="Werkstattwochen",
     )
     assert (p.title, p.category, p.offer) == ("Werkstattwochen", "berufsorientierung", None)
+
+
+def test_end_records_what_followed(world, provider):
+    r = services.referral_send(actor=world.case_manager, referral=refer(world, provider))
+    services.referral_accept(actor=provider.staff, referral=r)
+    p = services.participation_start(actor=provider.staff, referral=r, started_on=TODAY())
+    with pytest.raises(ValidationError) as exc:
+        services.participation_end(
+            actor=provider.staff,
+            participation=p,
+            ended_on=TODAY(),
+            outcome="completed",
+            next_step="holiday",
+        )
+    assert "next_step" in exc.value.message_dict
+    p = services.participation_end(
+        actor=provider.staff,
+        participation=p,
+        ended_on=TODAY(),
+        outcome="completed_certificate",
+        level_reached="B1",
+        next_step="apprenticeship",
+    )
+    p.refresh_from_db()
+    assert p.next_step == "apprenticeship"
+    with pytest.raises(ValidationError) as exc:  # a running one has nothing after it yet
+        services.participation_record(
+            actor=world.case_manager,
+            case=world.case,
+            title="Kurs",
+            category="sprachkurs",
+            started_on=dt.date(2024, 1, 1),
+            next_step="employment",
+        )
+    assert "next_step" in exc.value.message_dict

@@ -407,3 +407,32 @@ def test_load_sets_places_taken_and_the_receivers_see_what_was_shared() -> None:
     newest = Case.objects.order_by("-pk")[:100]
     assert not Participation.objects.filter(case__in=newest, offer__isnull=False).exists()
     assert Participation.objects.filter(case__in=newest).exists()
+
+
+def test_what_followed_comes_from_the_story(rows: Rows) -> None:
+    """Running participations have nothing after them; an apprenticeship started within
+    six months of an ended one is its exit; shares stay plausible."""
+    from collections import Counter
+
+    by_person: dict[int, list[dict[str, Any]]] = {}
+    for r in rows["participation"]:
+        by_person.setdefault(r["person_id"], []).append(r)
+    seen: Counter[str] = Counter()
+    for items in by_person.values():
+        items.sort(key=lambda r: r["started_on"])
+        for i, r in enumerate(items):
+            if r["ended_on"] is None:
+                assert r["next_step"] == ""
+                continue
+            seen[r["next_step"]] += 1
+            later = [
+                x
+                for x in items[i + 1 :]
+                if x["category"] == "ausbildung"
+                and r["started_on"] < x["started_on"] <= r["ended_on"] + dt.timedelta(days=183)
+            ]
+            if later and r["category"] != "ausbildung":
+                assert r["next_step"] == "apprenticeship", (r, later)
+    ended = sum(seen.values())
+    assert seen["apprenticeship"] > 0 and seen["measure"] > 0 and seen["none"] > 0
+    assert 0.05 < seen["unknown"] / ended < 0.4

@@ -32,7 +32,7 @@ from lotse.privacy.access import CaseAccess, case_access
 from lotse.privacy.categories import Category
 from lotse.referrals import selectors as rs
 from lotse.referrals import services
-from lotse.referrals.codes import AbortReason, Outcome, ReferralStatus, RejectReason
+from lotse.referrals.codes import AbortReason, NextStep, Outcome, ReferralStatus, RejectReason
 from lotse.referrals.models import Participation, Referral
 
 from . import selectors
@@ -109,6 +109,7 @@ class ParticipationOut(Schema):
     abort_reason: AbortReason | Literal[""]
     outcome_note: str
     level_reached: Level
+    next_step: NextStep | Literal[""] = Field(description="what followed (Verbleib)")
     recorded_by: OrganisationRef
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -203,6 +204,7 @@ class ParticipationEndIn(InputSchema):
     abort_reason: AbortReason | None = Field(None, description="required for outcome aborted")
     outcome_note: str = Field("", max_length=300)
     level_reached: Level = Level.NONE
+    next_step: NextStep | None = Field(None, description="what followed, if known")
     attendance_percent: int | None = Field(None, description="0–100; not sent: unchanged")
     attendance_note: str | None = Field(None, max_length=300, description="not sent: unchanged")
 
@@ -219,6 +221,7 @@ class ParticipationIn(InputSchema):
     abort_reason: AbortReason | None = None
     outcome_note: str = Field("", max_length=300)
     level_reached: Level = Level.NONE
+    next_step: NextStep | None = Field(None, description="what followed; with ended_on only")
     attendance_percent: int | None = Field(None, ge=0, le=100)
 
 
@@ -318,6 +321,7 @@ PARTICIPATION_FIELDS = (
     "abort_reason",
     "outcome_note",
     "level_reached",
+    "next_step",
     "created_at",
     "updated_at",
 )
@@ -665,6 +669,7 @@ def participation_add(request: HttpRequest, case_id: int, payload: Participation
             abort_reason=payload.abort_reason or "",
             outcome_note=payload.outcome_note,
             level_reached=payload.level_reached,
+            next_step=payload.next_step or "",
             attendance_percent=payload.attendance_percent,
         )
     except ValidationError as exc:
@@ -716,6 +721,7 @@ def participation_end(
             abort_reason=payload.abort_reason or "",
             outcome_note=payload.outcome_note,
             level_reached=payload.level_reached,
+            next_step=payload.next_step or "",
             attendance_percent=payload.attendance_percent,
             attendance_note=payload.attendance_note,
         ),

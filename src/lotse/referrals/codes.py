@@ -51,6 +51,29 @@ OUTCOME_STATUS = {
 }
 
 
+class NextStep(models.TextChoices):
+    """What followed the participation (Verbleib / Anschluss), recorded at its end."""
+
+    APPRENTICESHIP = "apprenticeship", _("apprenticeship or vocational training")
+    EMPLOYMENT = "employment", _("employment subject to social insurance")
+    SCHOOL_QUALIFICATION = "school_qualification", _("school-leaving qualification obtained")
+    STUDY = "study", _("university studies")
+    MEASURE = "measure", _("another course or measure")
+    NONE = "none", _("nothing yet")
+    UNKNOWN = "unknown", _("not known")
+
+
+# An exit from the measure system (issue #6: a cycle ends with one of these).
+EXIT_NEXT_STEPS = frozenset(
+    {
+        NextStep.APPRENTICESHIP,
+        NextStep.EMPLOYMENT,
+        NextStep.SCHOOL_QUALIFICATION,
+        NextStep.STUDY,
+    }
+)
+
+
 class AbortReason(models.TextChoices):
     WORK = "work", _("took up work or training")
     MOVED = "moved", _("moved away")

@@ -13,7 +13,7 @@ from lotse.core.models import NeedType, Organisation
 from lotse.offers.codes import Level, OfferCategory
 from lotse.offers.models import Offer
 
-from .codes import AbortReason, Outcome, ReferralStatus, RejectReason
+from .codes import AbortReason, NextStep, Outcome, ReferralStatus, RejectReason
 
 BLANK = [("", "—")]
 
@@ -127,6 +127,14 @@ class EndForm(AttendanceForm):
     level_reached = forms.ChoiceField(
         label=_("Level reached"), required=False, choices=list(Level.choices)
     )
+    next_step = forms.ChoiceField(
+        label=_("What followed"),
+        required=False,
+        choices=BLANK + list(NextStep.choices),
+        help_text=_(
+            "Apprenticeship, work, school-leaving qualification or studies count as an exit."
+        ),
+    )
     outcome_note = forms.CharField(label=_("Note on the outcome"), required=False, max_length=300)
 
     field_order = [
@@ -134,6 +142,7 @@ class EndForm(AttendanceForm):
         "outcome",
         "abort_reason",
         "level_reached",
+        "next_step",
         "outcome_note",
         "attendance_percent",
         "attendance_note",
@@ -159,6 +168,9 @@ class ParticipationForm(Form):
     )
     level_reached = forms.ChoiceField(
         label=_("Level reached"), required=False, choices=list(Level.choices)
+    )
+    next_step = forms.ChoiceField(
+        label=_("What followed"), required=False, choices=BLANK + list(NextStep.choices)
     )
     attendance_percent = forms.IntegerField(
         label=_("Attendance (%)"), required=False, min_value=0, max_value=100

@@ -22,7 +22,7 @@ from lotse.offers.models import Offer
 from lotse.people.models import Person
 from lotse.privacy.models import Consent
 
-from .codes import OPEN_STATUSES, AbortReason, Outcome, ReferralStatus, RejectReason
+from .codes import OPEN_STATUSES, AbortReason, NextStep, Outcome, ReferralStatus, RejectReason
 
 User = settings.AUTH_USER_MODEL
 
@@ -193,6 +193,9 @@ class Participation(models.Model):
     outcome_note = models.CharField(_("note on the outcome"), max_length=300, blank=True)
     level_reached = models.CharField(
         _("level reached"), max_length=20, choices=Level.choices, blank=True
+    )
+    next_step = models.CharField(
+        _("what followed"), max_length=30, choices=NextStep.choices, blank=True
     )
     recorded_by = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")

@@ -37,6 +37,7 @@ from .codes import (
     OUTCOME_STATUS,
     TRANSITIONS,
     AbortReason,
+    NextStep,
     Outcome,
     ReferralStatus,
     RejectReason,
@@ -562,11 +563,13 @@ def participation_end(
     abort_reason: str = "",
     outcome_note: str = "",
     level_reached: str = "",
+    next_step: str = "",
     attendance_percent: int | None = None,
     attendance_note: str | None = None,
 ) -> Participation:
-    """End a running participation with its outcome; the place becomes free and the
-    referral completes (or is aborted)."""
+    """End a running participation with its outcome and what followed (``next_step``,
+    optional: it may not be known yet); the place becomes free and the referral
+    completes (or is aborted)."""
     participation = (
         Participation.objects.select_for_update(of=("self",))
         .select_related("case", "referral")
@@ -587,9 +590,12 @@ def participation_end(
     )
     if attendance_percent is not None and not 0 <= attendance_percent <= 100:
         errors["attendance_percent"] = [_("Enter a share between 0 and 100 per cent.")]
+    if next_step and next_step not in NextStep.values:
+        errors["next_step"] = [_("Choose what followed from the list.")]
     if errors:
         raise ValidationError(errors)
     participation.ended_on = ended_on
+    participation.next_step = next_step
     participation.outcome = outcome
     participation.abort_reason = abort_reason if outcome == Outcome.ABORTED else ""
     participation.outcome_note = outcome_note.strip()
@@ -627,6 +633,7 @@ def participation_record(
     abort_reason: str = "",
     outcome_note: str = "",
     level_reached: str = "",
+    next_step: str = "",
     attendance_percent: int | None = None,
 ) -> Participation:
     """The lead organisation records a participation without a referral (an earlier
@@ -666,6 +673,8 @@ def participation_record(
     )
     if ended_on is not None and not outcome and "outcome" not in errors:
         errors["outcome"] = [_("Choose the outcome.")]
+    if next_step and (ended_on is None or next_step not in NextStep.values):
+        errors["next_step"] = [_("What followed belongs to an ended participation.")]
     if errors:
         raise ValidationError(errors)
     participation = Participation.objects.create(
@@ -682,6 +691,7 @@ def participation_record(
         abort_reason=abort_reason if outcome == Outcome.ABORTED else "",
         outcome_note=outcome_note.strip(),
         level_reached=level_reached,
+        next_step=next_step,
         attendance_percent=attendance_percent,
         recorded_by_id=actor.organisation_id,
         created_by=actor.user,

@@ -834,6 +834,7 @@ class Step:
     outcome: str = ""
     abort_reason: str = ""
     level_reached: str = ""
+    next_step: str = ""  # what followed (Verbleib), set from the story (_follow_ups)
     note: str = ""
     offer: Row | None = None
     provider: str | None = None  # organisation key; None: elsewhere, before moving here
@@ -893,7 +894,37 @@ def participation_story(
     teller.counselling()
     teller.from_needs()
     steps = sorted(teller.steps, key=lambda s: (s.start, s.concurrent))
+    _follow_ups(steps, p, today)
     return Story(steps=steps, next=teller.next)
+
+
+# What a provider records as "what followed" when nothing in the story says it: often
+# nothing is known; drawn from a hash, not the person's stream, so that no other row
+# of the seed changes.
+FOLLOW_UP_WINDOW = days(183)
+
+
+def _follow_ups(steps: list[Step], p: StoryPerson, today: dt.date) -> None:
+    """``next_step`` of each ended step, from what the main track of the story says
+    followed within six months: an apprenticeship (a step of category ausbildung or
+    the training of the eligibility facts), another course or measure, a school-leaving
+    certificate reached; otherwise "nothing yet" or "not known"."""
+    main = [s for s in steps if not s.concurrent]
+    for step in steps:
+        if step.end is None:
+            continue
+        horizon = step.end + FOLLOW_UP_WINDOW
+        after = [s for s in main if s is not step and step.start < s.start <= horizon]
+        if any(s.category == "ausbildung" for s in after) or (
+            p.training_since is not None and step.end <= p.training_since <= horizon
+        ):
+            step.next_step = "apprenticeship"
+        elif step.level_reached == "school_certificate":
+            step.next_step = "school_qualification"
+        elif after:
+            step.next_step = "measure"
+        elif horizon < today:
+            step.next_step = "unknown" if (p.id * 7 + step.start.toordinal()) % 3 == 0 else "none"
 
 
 class _Teller:
@@ -1643,6 +1674,7 @@ class _PersonRows:
                 "abort_reason": step.abort_reason if step.outcome == "aborted" else "",
                 "outcome_note": step.note,
                 "level_reached": step.level_reached if step.outcome != "aborted" else "",
+                "next_step": step.next_step if step.end is not None else "",
                 "recorded_by_id": w.org_ids[case.lead] if by_lead else w.org_ids[staff.org_key],
                 "created_by_id": staff.user_id,
                 "created_at": created,
