@@ -249,3 +249,23 @@ def test_demo_case_manager_has_a_young_adult_with_a_duldung_needing_b1() -> None
     # about 20: within two years, or as near as the data has one
     nearest = min(abs(age_on(c.person.birth_date, today) - 20) for c in young)
     assert min(abs(age_on(c.person.birth_date, today) - 20) for c in mine) <= max(2, nearest)
+
+
+@override_settings(LOTSE_DEMO_PASSWORD="demo-pw-for-tests")
+def test_demo_case_manager_gets_transition_alerts_for_27_and_the_asylblg_switch() -> None:
+    """Issue #6: the demo's case manager sees follow-ups for a person turning 27 and for
+    a benefit switch, made by the same run as every night; a second demo run adds none."""
+    from lotse.referrals.models import TransitionAlert
+
+    demo()
+    cm = Membership.objects.get(user__username="case_manager", role=Role.CASE_MANAGER)
+    mine = TransitionAlert.objects.filter(case__case_manager=cm.user)
+    kinds = set(mine.values_list("kind", flat=True))
+    assert {"birthday_27", "benefit_switch"} <= kinds
+    due = FollowUp.objects.filter(
+        owner=cm.user, done_at__isnull=True, due_on__lte=timezone.localdate() + dt.timedelta(days=7)
+    )
+    assert due.filter(pk__in=mine.values("followup")).exists()
+    count = TransitionAlert.objects.count()
+    demo()
+    assert TransitionAlert.objects.count() == count

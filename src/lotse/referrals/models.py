@@ -235,3 +235,6 @@ class Participation(models.Model):
     @property
     def is_running(self) -> bool:
         return self.ended_on is None
+
+
+from .models_alerts import TransitionAlert  # noqa: E402,F401

@@ -349,5 +349,8 @@ def register() -> None:
     art15.register_section_builder(Category.PARTICIPATIONS, art15_tables)
     art15.register_recipient_source(art15_recipients)
     art15.register_source_rows(art15_sources)
+    from .alerts import ANONYMISE_STEP
+
+    retention.register_anonymise_step(ANONYMISE_STEP)
     for step in ANONYMISE_STEPS:
         retention.register_anonymise_step(step)

@@ -41,11 +41,13 @@ from lotse.casework.models import (
 )
 from lotse.core.models import Membership, NeedType, Organisation, User
 from lotse.core.roles import Role
+from lotse.eligibility.engine import add_months, add_years
 from lotse.offers.models import Offer
-from lotse.people.models import PersonLanguage, ResidenceStatusPeriod
+from lotse.people.models import Person, PersonLanguage, ResidenceStatusPeriod
 from lotse.privacy.categories import Purpose
 from lotse.privacy.models import Consent, SharingAgreement
 from lotse.referrals import services as referral_services
+from lotse.referrals.alerts import transition_alerts_run
 from lotse.referrals.codes import ReferralStatus
 from lotse.referrals.models import Participation, Referral
 
@@ -681,6 +683,41 @@ def _full(offer: Offer) -> bool:
     return offer.capacity is not None and offer.occupied >= offer.capacity
 
 
+TRANSITION_SOON = 20  # days: one of the case manager's persons turns 27, one reaches § 2 AsylbLG
+
+
+def _plant_transitions(cases: list[Case], keep: Case | None) -> None:
+    """Issue #6 in the demo: within TRANSITION_SOON days one of the case manager's persons
+    turns 27 and one with a Gestattung reaches 36 months since entry (§ 2 AsylbLG), so
+    that the transition alerts have something to say. Idempotent: a person who already
+    fits is left alone; the young adult with the Duldung (`keep`) is never changed."""
+    today = timezone.localdate()
+    soon = today + dt.timedelta(days=TRANSITION_SOON)
+    persons = [c.person for c in cases if keep is None or c.pk != keep.pk]
+    if not persons:
+        return
+    if not any(today < add_years(p.birth_date, 27) <= soon for p in persons):
+        p = min(persons, key=lambda p: (abs(age_on(p.birth_date, today) - 26), p.pk))
+        Person.objects.filter(pk=p.pk).update(birth_date=add_years(soon, -27))
+    gestattung = set(
+        ResidenceStatusPeriod.objects.filter(
+            person__in=persons,
+            status="gestattung",
+            valid_to__isnull=True,
+            is_retraction=False,
+            superseded_by__isnull=True,
+        ).values_list("person_id", flat=True)
+    )
+    entry = add_months(soon, -36)
+    waiting = [p for p in persons if p.pk in gestattung and p.entry_date]
+    if not any(today < add_months(p.entry_date, 36) <= soon for p in waiting):
+        # one who entered later (their periods start after the new entry date), the nearest
+        later = [p for p in waiting if p.entry_date >= entry]
+        if later:
+            p = min(later, key=lambda p: (p.entry_date, p.pk))
+            Person.objects.filter(pk=p.pk).update(entry_date=entry)
+
+
 @transaction.atomic
 def demo_users() -> list[DemoLogin]:
     """Create or update the demo logins; returns what to print."""
@@ -699,6 +736,7 @@ def demo_users() -> list[DemoLogin]:
             cases = _assign_cases(user, org, CASES_FOR_CASE_MANAGER)
             _fill_worklist(user, org, cases)
             _attach_documents(user, org, cases)
+            _plant_transitions(cases, young)
         elif role == Role.PARTNER_STAFF:
             _join_teams(user, org, TEAM_CASES_FOR_PARTNER, "Arbeitsvermittlung")
     multi = _user(MULTI_USERNAME, "Demo", "Multi", password)
@@ -729,6 +767,8 @@ def demo_users() -> list[DemoLogin]:
         user__username=str(Role.CASE_MANAGER), role=Role.CASE_MANAGER
     )
     _provider_worklist(cm, provider, young)
+    # Follow-ups for upcoming transitions (issue #6), as the nightly run makes them.
+    transition_alerts_run(today=timezone.localdate())
     return logins
 
 
