@@ -238,3 +238,4 @@ class Participation(models.Model):
 
 
 from .models_alerts import TransitionAlert  # noqa: E402,F401
+from .models_careers import CareerFlag, CareerRuleSetting  # noqa: E402,F401
