@@ -160,6 +160,17 @@ class Rule:
         """What a flag stores as "the parameters used": stable for equal parameters."""
         return json.dumps(self.params(), sort_keys=True, separators=(",", ":"))
 
+    def explain(self, text: str | None = None) -> str:
+        """The explanation (or ``text``, e.g. its translation) with its ``{parameter}``
+        placeholders filled in; text that does not format (a stray brace in an edited
+        explanation) stays as it is."""
+        text = self.explanation if text is None else text
+        values = {k: _display(v) for k, v in self.params().items()}
+        try:
+            return text.format_map(_Keep(values))
+        except (ValueError, IndexError, AttributeError, KeyError):
+            return text
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -173,6 +184,19 @@ class Rule:
     def with_params(self, **params: Any) -> Rule:
         """A copy with some parameters changed (validated)."""
         return replace(self, **_coerce_params(type(self), params))
+
+
+class _Keep(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -292,7 +316,7 @@ class WaitingRule(Rule):
     default_name: ClassVar[str] = gettext_noop("Waiting too long")
     default_explanation: ClassVar[str] = gettext_noop(
         "A referral that did not start within the limit for its offer category "
-        "({days_by_category}; otherwise {default_days} days)."
+        "(days: {days_by_category}; otherwise {default_days} days)."
     )
 
     default_days: int = 90
@@ -307,6 +331,9 @@ class WaitingRule(Rule):
             if not isinstance(cat, str) or not cat:
                 raise ValueError("days_by_category must map categories to days")
             _positive_int(days, f"days_by_category[{cat}]", 0)
+
+    def __hash__(self) -> int:  # the mapping is not hashable: hash what it holds
+        return hash((self.kind, self.code, self.name, self.explanation, self.params_json))
 
     def limit(self, category: str | None) -> int:
         return self.days_by_category.get(category or "", self.default_days)
@@ -356,7 +383,11 @@ def _coerce_params(cls: type[Rule], params: Mapping[str, Any]) -> dict[str, Any]
     out: dict[str, Any] = {}
     for name, value in params.items():
         default = getattr(cls(), name)
-        if isinstance(default, frozenset):
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false")
+            out[name] = value
+        elif isinstance(default, frozenset):
             out[name] = _categories(value, name)
         elif isinstance(default, Mapping):
             if not isinstance(value, Mapping):
@@ -378,7 +409,9 @@ def rule_from_dict(data: Mapping[str, Any]) -> Rule:
     extra = sorted(set(data) - {"kind", "params", *RULE_BASE_FIELDS})
     if extra:
         raise ValueError(f"unknown key(s) in rule {kind!r}: {', '.join(extra)}")
-    params = data.get("params") or {}
+    params = data.get("params")
+    if params is None:
+        params = {}
     if not isinstance(params, Mapping):
         raise ValueError("params must be an object")
     base: dict[str, Any] = {k: data[k] for k in RULE_BASE_FIELDS if data.get(k) is not None}

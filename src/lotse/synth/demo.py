@@ -709,13 +709,12 @@ def _plant_transitions(cases: list[Case], keep: Case | None) -> None:
         ).values_list("person_id", flat=True)
     )
     entry = add_months(soon, -36)
-    waiting = [p for p in persons if p.pk in gestattung and p.entry_date]
-    if not any(today < add_months(p.entry_date, 36) <= soon for p in waiting):
+    entered = {p.pk: p.entry_date for p in persons if p.pk in gestattung and p.entry_date}
+    if not any(today < add_months(day, 36) <= soon for day in entered.values()):
         # one who entered later (their periods start after the new entry date), the nearest
-        later = [p for p in waiting if p.entry_date >= entry]
+        later = [(day, pk) for pk, day in entered.items() if day >= entry]
         if later:
-            p = min(later, key=lambda p: (p.entry_date, p.pk))
-            Person.objects.filter(pk=p.pk).update(entry_date=entry)
+            Person.objects.filter(pk=min(later)[1]).update(entry_date=entry)
 
 
 @transaction.atomic
