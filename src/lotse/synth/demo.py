@@ -218,8 +218,17 @@ def _covered_by_agreement(org: Organisation, case: Case, today: dt.date) -> bool
     return False
 
 
-def _new_consent(case: Case, org: Organisation, categories: list[str], today: dt.date) -> Consent:
-    signed = max(case.opened_on, today - dt.timedelta(days=14))
+def _new_consent(
+    case: Case,
+    org: Organisation,
+    categories: list[str],
+    today: dt.date,
+    *,
+    purpose: str = Purpose.CASEWORK,
+    signed_ago: int = 14,
+    years: int = 2,
+) -> Consent:
+    signed = max(case.opened_on, today - dt.timedelta(days=signed_ago))
     native = (
         PersonLanguage.objects.filter(person_id=case.person_id, level="native")
         .values_list("language", flat=True)
@@ -227,10 +236,10 @@ def _new_consent(case: Case, org: Organisation, categories: list[str], today: dt
     )
     consent = Consent.objects.create(
         person_id=case.person_id,
-        purpose=Purpose.CASEWORK,
+        purpose=purpose,
         categories=list(categories),
         signed_on=signed,
-        valid_until=shift_years(signed, 2) - dt.timedelta(days=1),
+        valid_until=shift_years(signed, years) - dt.timedelta(days=1),
         form_language=pools.FORM_LANGUAGE.get(native or "de", "de"),
         recorded_by_id=case.case_manager_id,
         recorded_for_id=case.lead_organisation_id,
@@ -519,23 +528,9 @@ def _referral_consent(
             return None, False
     elif any("master" in c.categories for c in valid):
         return valid[0], False
-    signed = max(case.opened_on, today - dt.timedelta(days=2))
-    native = (
-        PersonLanguage.objects.filter(person_id=case.person_id, level="native")
-        .values_list("language", flat=True)
-        .first()
+    consent = _new_consent(
+        case, org, categories, today, purpose=Purpose.REFERRAL, signed_ago=2, years=1
     )
-    consent = Consent.objects.create(
-        person_id=case.person_id,
-        purpose=Purpose.REFERRAL,
-        categories=list(categories),
-        signed_on=signed,
-        valid_until=shift_years(signed, 1) - dt.timedelta(days=1),
-        form_language=pools.FORM_LANGUAGE.get(native or "de", "de"),
-        recorded_by_id=case.case_manager_id,
-        recorded_for_id=case.lead_organisation_id,
-    )
-    consent.receiving_organisations.add(org)
     return consent, True
 
 
