@@ -252,6 +252,21 @@ def _other_side(fn: Callable[[], T], message: str) -> T:
         raise PermissionDenied(message) from None
 
 
+def _step(
+    request: HttpRequest,
+    referral_id: int,
+    service: Callable[..., Any],
+    other_side: str,
+    **arguments: Any,
+) -> dict[str, Any]:
+    """One step on a referral the actor may see (404 otherwise), by the service with
+    ``arguments``; the referral as it is afterwards."""
+    actor = _caseworker(request)
+    referral = _visible(actor, referral_id)
+    _other_side(lambda: service(actor=actor, referral=referral, **arguments), other_side)
+    return _shown(actor, referral_id)
+
+
 def _sender_only() -> str:
     return _("Only the organisation that leads the case may do this with a referral.")
 
@@ -491,13 +506,7 @@ def referral_send(request: HttpRequest, referral_id: int, payload: ReferralStepI
     categories covered are what the receiver will see; the disclosure is logged.
     404 unless you may see the referral; 403 for anybody but the lead organisation's
     case workers."""
-    actor = _caseworker(request)
-    referral = _visible(actor, referral_id)
-    _other_side(
-        lambda: services.referral_send(actor=actor, referral=referral, note=payload.note),
-        _sender_only(),
-    )
-    return _shown(actor, referral_id)
+    return _step(request, referral_id, services.referral_send, _sender_only(), note=payload.note)
 
 
 @router.post("/referrals/{referral_id}/withdraw", response={200: ReferralOut, **ERRORS})
@@ -505,13 +514,9 @@ def referral_withdraw(request: HttpRequest, referral_id: int, payload: ReferralS
     """Take back a referral that has not started (lead organisation of the case);
     422 once the participation started or the referral is closed. 404 unless you may
     see the referral; 403 for anybody but the lead organisation's case workers."""
-    actor = _caseworker(request)
-    referral = _visible(actor, referral_id)
-    _other_side(
-        lambda: services.referral_withdraw(actor=actor, referral=referral, note=payload.note),
-        _sender_only(),
+    return _step(
+        request, referral_id, services.referral_withdraw, _sender_only(), note=payload.note
     )
-    return _shown(actor, referral_id)
 
 
 @router.post("/referrals/{referral_id}/accept", response={200: ReferralOut, **ERRORS})
@@ -520,13 +525,9 @@ def referral_accept(request: HttpRequest, referral_id: int, payload: ReferralSte
     the person goes onto the waiting list instead (status waitlisted); accepting from
     the waiting list later keeps the days waited. 404 unless you may see the referral;
     403 for the sending side and the case team."""
-    actor = _caseworker(request)
-    referral = _visible(actor, referral_id)
-    _other_side(
-        lambda: services.referral_accept(actor=actor, referral=referral, note=payload.note),
-        _receiver_only(),
+    return _step(
+        request, referral_id, services.referral_accept, _receiver_only(), note=payload.note
     )
-    return _shown(actor, referral_id)
 
 
 @router.post("/referrals/{referral_id}/waitlist", response={200: ReferralOut, **ERRORS})
@@ -534,13 +535,9 @@ def referral_waitlist(request: HttpRequest, referral_id: int, payload: ReferralS
     """Put the person of a referral sent to your organisation on the waiting list
     (e.g. for the next course). 404 unless you may see the referral; 403 for the
     sending side and the case team."""
-    actor = _caseworker(request)
-    referral = _visible(actor, referral_id)
-    _other_side(
-        lambda: services.referral_waitlist(actor=actor, referral=referral, note=payload.note),
-        _receiver_only(),
+    return _step(
+        request, referral_id, services.referral_waitlist, _receiver_only(), note=payload.note
     )
-    return _shown(actor, referral_id)
 
 
 @router.post("/referrals/{referral_id}/reject", response={200: ReferralOut, **ERRORS})
@@ -548,18 +545,14 @@ def referral_reject(request: HttpRequest, referral_id: int, payload: ReferralRej
     """Reject a referral sent to your organisation, with a `reject_reason` (and a
     `note` for the reason other). The case may then be referred there again. 404
     unless you may see the referral; 403 for the sending side and the case team."""
-    actor = _caseworker(request)
-    referral = _visible(actor, referral_id)
-    _other_side(
-        lambda: services.referral_reject(
-            actor=actor,
-            referral=referral,
-            reject_reason=payload.reject_reason,
-            note=payload.note,
-        ),
+    return _step(
+        request,
+        referral_id,
+        services.referral_reject,
         _receiver_only(),
+        reject_reason=payload.reject_reason,
+        note=payload.note,
     )
-    return _shown(actor, referral_id)
 
 
 @router.post("/referrals/{referral_id}/start", response={201: ParticipationOut, **ERRORS})
