@@ -292,7 +292,6 @@ class ChainEntry:
 class Chain:
     entries: list[ChainEntry] = field(default_factory=list)
     participations: list[Participation] = field(default_factory=list)
-    open_referrals: list[Referral] = field(default_factory=list)
     shared: bool = True
     residence_shown: bool = False
 
@@ -409,7 +408,6 @@ def chain_for(
     return Chain(
         entries=entries,
         participations=participations,
-        open_referrals=[r for r in referrals if r.status in OPEN_STATUSES],
         shared=True,
         residence_shown=Category.RESIDENCE in shown,
     )
