@@ -23,6 +23,7 @@ from lotse.privacy.access import Basis, require_case
 from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, RECORD_CATEGORY, Category
 
 from .codes import PHASE_ORDER, NoteVisibility, Phase, QuestionKind
+from .hooks import person_changed
 from .models import (
     Appointment,
     Assessment,
@@ -135,6 +136,8 @@ def case_phase_set(
     case.full_clean()
     case.save()
     _log(actor, case, basis, AccessAction.UPDATE, "case", case)
+    if phase == Phase.CLOSED:
+        person_changed(case.person_id)
     return case
 
 
@@ -152,6 +155,7 @@ def case_reopen(*, actor: Membership, case: Case) -> Case:
     case.phase, case.closed_on, case.closing_reason = Phase.IMPLEMENTATION, None, ""
     case.save()
     _log(actor, case, basis, AccessAction.UPDATE, "case", case)
+    person_changed(case.person_id)
     return case
 
 
@@ -504,6 +508,7 @@ def plan_step_add(*, actor: Membership, goal: PlanGoal, **values: Any) -> PlanSt
     step.save()
     _touch(case)
     _log(actor, case, basis, AccessAction.CREATE, "plan", step)
+    person_changed(case.person_id)
     return step
 
 
@@ -523,6 +528,7 @@ def plan_step_status_set(*, actor: Membership, step: PlanStep, status: str) -> P
     step.save(update_fields=["status"])
     _touch(case)
     _log(actor, case, basis, AccessAction.UPDATE, "plan", step, [category])
+    person_changed(case.person_id)
     return step
 
 

@@ -38,6 +38,10 @@ class Perm:
     OFFER_EDIT_ALL = "offer.edit_all"  # offers of every provider, import
     # Referrals addressed to the own organisation: accept, reject, start, outcome.
     REFERRAL_RECEIVE = "referral.receive"
+    # Measure careers (#6): the detection rules of the alliance, and counts of flags
+    # (aggregates with small counts suppressed; no person).
+    CAREER_RULES = "careers.rules"
+    CAREER_STATS = "careers.stats"
 
 
 CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})
@@ -78,8 +82,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Coordinators, analysts and administrators see no personal case data (DESIGN §2).
     # Coordinators keep the offer landscape of every provider.
-    Role.COORDINATOR: frozenset({Perm.API_TOKEN, Perm.OFFER_EDIT, Perm.OFFER_EDIT_ALL}),
-    Role.ANALYST: frozenset({Perm.API_TOKEN}),
+    Role.COORDINATOR: frozenset(
+        {
+            Perm.API_TOKEN,
+            Perm.OFFER_EDIT,
+            Perm.OFFER_EDIT_ALL,
+            Perm.CAREER_RULES,
+            Perm.CAREER_STATS,
+        }
+    ),
+    Role.ANALYST: frozenset({Perm.API_TOKEN, Perm.CAREER_STATS}),
     Role.VOLUNTEER: frozenset(),
     Role.ORG_ADMIN: frozenset(
         {Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT, Perm.API_TOKEN, Perm.OFFER_EDIT}

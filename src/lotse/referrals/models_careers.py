@@ -51,7 +51,22 @@ class CareerFlag(models.Model):
     params = models.JSONField(_("parameters used"), default=dict)
     evidence_key = models.CharField(max_length=200)
     evidence = models.JSONField(_("evidence"), default=dict)
+    # What the evidence names, for counts by provider and category (set-based SQL).
+    participations = models.ManyToManyField(
+        "referrals.Participation", blank=True, related_name="career_flags"
+    )
+    referral = models.ForeignKey(
+        "referrals.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="career_flags",
+    )
     raised_at = models.DateTimeField(auto_now_add=True)
+    # A later scan no longer finds the evidence (e.g. a plan step now covers the gap, a
+    # waiting referral was withdrawn): no longer open, kept for the record; found
+    # again, it is open again.
+    cleared_at = models.DateTimeField(_("no longer found on"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -62,7 +77,10 @@ class CareerFlag(models.Model):
         ordering = ["-raised_at", "-pk"]
         verbose_name = _("measure-career flag")
         verbose_name_plural = _("measure-career flags")
-        indexes = [models.Index(fields=["rule", "resolved_at"])]
+        indexes = [
+            models.Index(fields=["rule", "resolved_at"]),
+            models.Index(fields=["case", "resolved_at", "cleared_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "rule", "evidence_key"], name="career_flag_once_per_evidence"
@@ -74,4 +92,4 @@ class CareerFlag(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.resolved_at is None
+        return self.resolved_at is None and self.cleared_at is None

@@ -32,6 +32,7 @@ from lotse.offers.selectors_matching import offer_match
 from lotse.privacy.access import Basis, CaseAccess, case_access, receiver_access, require_case
 from lotse.privacy.categories import Category, Purpose
 
+from .careers_services import careers_person_update
 from .codes import (
     OPEN_STATUSES,
     OUTCOME_STATUS,
@@ -333,6 +334,7 @@ def referral_send(*, actor: Membership, referral: Referral, note: str = "") -> R
         referral.sharing_basis,
         referral.shared_categories,
     )
+    careers_person_update(referral.person_id)
     return referral
 
 
@@ -346,6 +348,7 @@ def referral_withdraw(*, actor: Membership, referral: Referral, note: str = "") 
     referral.closed_at = timezone.now()
     referral.save()
     _log(actor, referral, AccessAction.UPDATE, basis, purpose=Purpose.CASEWORK)
+    careers_person_update(referral.person_id)
     return referral
 
 
@@ -376,6 +379,7 @@ def referral_accept(*, actor: Membership, referral: Referral, note: str = "") ->
     referral.decided_at = referral.decided_at or timezone.now()
     referral.save()
     _log(actor, referral, AccessAction.UPDATE, basis)
+    careers_person_update(referral.person_id)
     return referral
 
 
@@ -389,6 +393,7 @@ def referral_waitlist(*, actor: Membership, referral: Referral, note: str = "") 
     referral.decided_at = referral.decided_at or timezone.now()
     referral.save()
     _log(actor, referral, AccessAction.UPDATE, basis)
+    careers_person_update(referral.person_id)
     return referral
 
 
@@ -409,6 +414,7 @@ def referral_reject(
     referral.closed_at = referral.decided_at
     referral.save()
     _log(actor, referral, AccessAction.UPDATE, basis)
+    careers_person_update(referral.person_id)
     return referral
 
 
@@ -473,6 +479,7 @@ def participation_start(
     )
     _bump_occupied(referral.offer_id, +1)
     _log(actor, referral, AccessAction.CREATE, basis, obj=participation)
+    careers_person_update(participation.person_id)
     return participation
 
 
@@ -614,6 +621,7 @@ def participation_end(
         referral.closed_at = timezone.now()
         referral.save()
     _log_participation(actor, participation, AccessAction.UPDATE, basis, purpose)
+    careers_person_update(participation.person_id)
     return participation
 
 
@@ -699,4 +707,5 @@ def participation_record(
     if offer is not None and ended_on is None:
         _bump_occupied(offer.pk, +1)
     _log_participation(actor, participation, AccessAction.CREATE, basis, Purpose.CASEWORK)
+    careers_person_update(participation.person_id)
     return participation
