@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,13 +294,30 @@ def careers_person_update(person_id: int, *, today: dt.date | None = None) -> St
     return careers_store(flags, person_ids=[person_id])
 
 
+SCAN_STAGES = ("load", "scan", "store")
+
+
 def careers_scan_all(
-    *, today: dt.date | None = None, store: bool = True
+    *,
+    today: dt.date | None = None,
+    rules: Sequence[Rule] | None = None,
+    store: bool = True,
+    stage: Callable[[str], object] | None = None,
 ) -> tuple[pl.DataFrame, StoreResult | None]:
-    """The full scan over every person (set-based, ``careers_scan.scan``); with
-    ``store`` the flags are stored as by :func:`careers_store`."""
+    """The full scan over every person (set-based, ``careers_scan.scan``) with the
+    active rules (or ``rules``, e.g. to try parameters); with ``store`` the flags are
+    stored as by :func:`careers_store`. ``stage`` hears each of ``SCAN_STAGES`` as it
+    begins (a progress bar)."""
     today = today or timezone.localdate()
-    frame = scan(load_frames(), careers_rules_active(), today)
+    rules = careers_rules_active() if rules is None else rules
+    if stage:
+        stage("load")
+    frames = load_frames()
+    if stage:
+        stage("scan")
+    frame = scan(frames, rules, today)
     if not store:
         return frame, None
+    if stage:
+        stage("store")
     return frame, careers_store(frame.iter_rows(), person_ids=None)
