@@ -17,6 +17,7 @@ from lotse.casework import services
 from lotse.casework.models import CaseTeamMember, InterviewGuide
 from lotse.core.roles import ROLE_PERMISSIONS, Perm
 from lotse.referrals import services as referral_services
+from lotse.referrals.models import CareerFlag
 
 from .conftest import login
 from .factories import ConsentFactory, OfferFactory, OrganisationFactory
@@ -171,6 +172,16 @@ TABLE: dict[str, Spec] = {
         args="participation",
         data=(("end-ended_on", "2024-06-30"), ("end-outcome", "completed")),
     ),
+    # measure careers (#6): flags on a case as its participations; counts and rules
+    # for coordinators (no person)
+    "referrals:career_flags": Spec(case=False),
+    "referrals:career_flag": Spec(category="participations", args="career_flag"),
+    "referrals:career_flag_resolve": Spec(
+        **EDIT, method="post", ok=302, args="career_flag", data=(("resolve-note", "erledigt"),)
+    ),
+    "referrals:career_overview": Spec(perm=Perm.CAREER_STATS, case=False),
+    "referrals:career_rules": Spec(perm=Perm.CAREER_RULES, case=False),
+    "referrals:career_rule_edit": Spec(perm=Perm.CAREER_RULES, case=False, args="career_rule"),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -324,9 +335,18 @@ def _objects(world) -> dict[str, Any]:
     participation = referral_services.participation_record(
         actor=cm, case=case, title="Kurs", category="sprachkurs", started_on=dt.date(2024, 1, 1)
     )
+    flag = CareerFlag.objects.create(
+        person=case.person,
+        case=case,
+        rule="gap",
+        evidence_key="p:0",
+        evidence={"from": "2025-01-01", "to": "2025-06-01", "days": 151, "until_today": False},
+    )
     return {
         "case": [case.pk],
         "case_pk": [case.pk],
+        "career_flag": [flag.pk],
+        "career_rule": ["gap"],
         "referral": [sent.pk],
         "referral_proposed": [proposed.pk],
         "participation": [participation.pk],

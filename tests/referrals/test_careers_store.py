@@ -10,7 +10,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from lotse.casework import services as casework
@@ -184,5 +184,5 @@ def test_the_command_tries_a_rule_file_without_storing(world, tmp_path):
     assert out.getvalue().splitlines()[1:] == []  # two drop-outs do not make a chain of three
     assert not CareerFlag.objects.exists()
     rules.write_text("[{]")
-    with pytest.raises(Exception, match="rules.json"):
+    with pytest.raises(CommandError, match=r"rules\.json"):
         call_command("careers", "--rules", str(rules), stdout=StringIO(), stderr=StringIO())

@@ -23,7 +23,8 @@ from lotse.core.roles import Role
 from lotse.privacy import art15, retention
 from lotse.privacy.models import SharingAgreement
 from lotse.referrals import privacy_hooks, services
-from lotse.referrals.models import Participation, Referral
+from lotse.referrals.careers_services import career_flag_resolve
+from lotse.referrals.models import CareerFlag, Participation, Referral
 
 from ..conftest import login
 from ..factories import CaseFactory, ConsentFactory, MembershipFactory, TeamMemberFactory
@@ -283,7 +284,13 @@ def test_registration_is_idempotent_and_refuses_clashes():
     keys = [s.key for s in retention.anonymise_steps()]
     assert len(keys) == len(set(keys))
     # Before the person's own row, which is coarsened last.
-    assert keys[-4:] == ["referrals", "referral_steps", "participations", "person"]
+    assert keys[-5:] == [
+        "referrals",
+        "referral_steps",
+        "participations",
+        "career_flags",
+        "person",
+    ]
     with pytest.raises(ValueError):
         retention.register_anonymise_step(
             retention.AnonymiseStep("referrals", lambda pid: Referral.objects.none(), len)
@@ -305,3 +312,35 @@ def test_privacy_does_not_import_referrals():
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offending == []
+
+
+def test_report_lists_the_measure_career_flags_and_retention_blanks_the_note(world, client):
+    for days in (300, 200):
+        services.participation_record(
+            actor=world.case_manager,
+            case=world.case,
+            title="BvB",
+            category="bvb",
+            level="preparation",
+            started_on=TODAY() - dt.timedelta(days=days),
+            ended_on=TODAY() - dt.timedelta(days=days - 30),
+            outcome="aborted",
+            abort_reason="motivation",
+        )
+    flag = CareerFlag.objects.get(rule="dropout_chain")
+    career_flag_resolve(actor=world.case_manager, flag=flag, note="Praktikum vereinbart")
+    rows = {
+        r["id"]: r
+        for r in _participations(_json(login(client, world.case_manager), world.case.pk))[
+            "career_flags"
+        ]
+    }
+    row = rows[flag.pk]
+    assert row["rule"] == "Chain of drop-outs" and row["case"] == world.case.pk
+    assert "aborted in a row" in row["reason"] and row["resolution_note"] == "Praktikum vereinbart"
+    assert row["state"].startswith("resolved on")
+    assert CareerFlag.objects.filter(person=world.case.person).count() == len(rows)
+    step = next(s for s in retention.anonymise_steps() if s.key == "career_flags")
+    assert step.apply(step.queryset(world.case.person_id)) == len(rows)
+    flag.refresh_from_db()
+    assert flag.resolution_note == "" and flag.rule == "dropout_chain"

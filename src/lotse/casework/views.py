@@ -24,6 +24,7 @@ from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
 from lotse.people.selectors import person_duplicate_candidates
 from lotse.privacy.access import BASIS_LABELS, require_case
 from lotse.privacy.categories import Category
+from lotse.referrals.careers_selectors import case_open_flags
 from lotse.referrals.selectors import chain_for
 
 from . import forms as f
@@ -133,6 +134,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 benefits=detail.benefits.current,
                 log=False,
             ),
+            "career_flags": case_open_flags(actor, detail.case, detail.access),
             "case": detail.case,
             "person": detail.case.person,
             "need_choices": NeedStatus.choices,

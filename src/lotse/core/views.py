@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from lotse.casework.selectors import dashboard as dashboard_selector
+from lotse.referrals.careers_selectors import open_flag_count
 from lotse.referrals.selectors import open_incoming_count
 
 from .forms import ActingForm, LoginForm
@@ -118,6 +119,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "data": dashboard_selector(actor=actor),
             "incoming_referrals": open_incoming_count(actor=actor),
+            "career_flags": open_flag_count(actor=actor),
         },
     )
 

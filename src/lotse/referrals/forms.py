@@ -182,3 +182,27 @@ class ReferralFilterForm(Form):
         label=_("Status"), required=False, choices=BLANK + list(ReferralStatus.choices)
     )
     open = forms.BooleanField(label=_("Only open referrals"), required=False)
+
+
+class CareerFlagFilterForm(Form):
+    mine = forms.BooleanField(label=_("Only cases I manage"), required=False, initial=True)
+    rule = forms.ChoiceField(label=_("Rule"), required=False)
+
+    def __init__(self, *args: Any, rules: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["rule"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("all rules")), *rules]
+
+
+class CareerFlagResolveForm(Form):
+    prefix = "resolve"
+    note = forms.CharField(
+        label=_("How was it dealt with?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "E.g. the conversation held, the plan step agreed, why the pattern is no "
+            "concern. The flag comes back only on new evidence."
+        ),
+    )

@@ -8,8 +8,9 @@ registers here what the privacy features need to know of it:
   what the requesting organisation may see), each organisation that received a sent
   referral among the recipients (Art. 15 (1) (c) GDPR), and who recorded what;
 * **retention**: when the person is anonymised, the free text of referrals, their
-  steps and participations is blanked; codes, dates, categories, levels and outcomes
-  stay for statistics and the measure careers.
+  steps and participations and the note on a resolved measure-career flag is blanked;
+  codes, dates, categories, levels and outcomes stay for statistics and the measure
+  careers. The flags appear in the report beside the participations they are about.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from lotse.privacy.art15 import (
 from lotse.privacy.categories import Category
 
 from .models import Participation, Referral, ReferralEvent
+from .models_careers import CareerFlag
 
 KEY = "referrals"  # the report's data.extra[KEY]
 
@@ -51,6 +53,7 @@ class ReferralData:
     referrals: list[Referral] = field(default_factory=list)
     events: list[ReferralEvent] = field(default_factory=list)
     participations: list[Participation] = field(default_factory=list)
+    career_flags: list[CareerFlag] = field(default_factory=list)
 
 
 # --- Art. 15 report: loading and restricting ----------------------------------------
@@ -75,6 +78,11 @@ def art15_load(person_id: int) -> ReferralData:
             Participation.objects.filter(person_id=person_id)
             .select_related("provider", "recorded_by", "created_by")
             .order_by("started_on", "pk")
+        ),
+        career_flags=list(
+            CareerFlag.objects.filter(person_id=person_id)
+            .select_related("resolved_by")
+            .order_by("raised_at", "pk")
         ),
     )
 
@@ -103,6 +111,7 @@ def art15_restrict(data: ReferralData, scope: RestrictScope) -> ReferralData:
         referrals=referrals,
         events=[e for e in data.events if e.referral_id in ids],
         participations=[p for p in data.participations if shown(p.case_id) or p.referral_id in ids],
+        career_flags=[f for f in data.career_flags if f.case_id is not None and shown(f.case_id)],
     )
 
 
@@ -225,8 +234,48 @@ _PARTICIPATION_COLUMNS = [
 ]
 
 
+_FLAG_COLUMNS: list[Column] = [
+    Column("id", gettext_lazy("no.")),
+    Column(*CASE_COL),
+    Column("rule", gettext_lazy("rule")),
+    Column("reason", gettext_lazy("reason")),
+    Column("participations", gettext_lazy("participations (no.)")),
+    Column("raised_at", gettext_lazy("raised at"), DATETIME),
+    Column("state", gettext_lazy("state")),
+    Column("resolved_by", gettext_lazy("resolved by")),
+    Column("resolution_note", gettext_lazy("note on the resolution"), LINES),
+]
+
+
+def _flag_row(flag: CareerFlag) -> dict[str, Any]:
+    from .careers_selectors import flag_reason, rule_labels, rule_name
+    from .careers_services import evidence_refs
+
+    parts, _referral = evidence_refs(flag.evidence)
+    if flag.resolved_at is not None:
+        state = _("resolved on %(date)s") % {
+            "date": art15.display_value(flag.resolved_at, DATETIME)
+        }
+    elif flag.cleared_at is not None:
+        state = _("no longer found")
+    else:
+        state = _("open")
+    return {
+        "id": flag.pk,
+        "case": flag.case_id,
+        "rule": rule_name(rule_labels().get(flag.rule), flag.rule),
+        "reason": flag_reason(flag.rule, flag.evidence),
+        "participations": ", ".join(str(p) for p in parts) or "–",
+        "raised_at": flag.raised_at,
+        "state": state,
+        "resolved_by": _user(flag.resolved_by),
+        "resolution_note": flag.resolution_note,
+    }
+
+
 def art15_tables(report: ReportData) -> list[Table]:
-    """Referrals, their steps and participations (category ``participations``)."""
+    """Referrals, their steps and participations, and the measure-career flags
+    (category ``participations``)."""
     data = _data(report)
     return [
         Table(
@@ -280,6 +329,12 @@ def art15_tables(report: ReportData) -> list[Table]:
                 for p in data.participations
             ],
         ),
+        Table(
+            "career_flags",
+            gettext_lazy("Measure-career flags (patterns found in the participations)"),
+            _FLAG_COLUMNS,
+            [_flag_row(f) for f in data.career_flags],
+        ),
     ]
 
 
@@ -326,6 +381,10 @@ def _blank_participations(qs: QuerySet[Any]) -> int:
     return qs.update(attendance_note="", outcome_note="")
 
 
+def _blank_flags(qs: QuerySet[Any]) -> int:
+    return qs.update(resolution_note="")
+
+
 ANONYMISE_STEPS = (
     retention.AnonymiseStep(
         "referrals", lambda pid: Referral.objects.filter(person_id=pid), _blank_referrals
@@ -339,6 +398,11 @@ ANONYMISE_STEPS = (
         "participations",
         lambda pid: Participation.objects.filter(person_id=pid),
         _blank_participations,
+    ),
+    # The flags keep rule, dates and the ids of the participations (statistics); the
+    # case manager's note goes.
+    retention.AnonymiseStep(
+        "career_flags", lambda pid: CareerFlag.objects.filter(person_id=pid), _blank_flags
     ),
 )
 

@@ -313,6 +313,15 @@ def _current(entries: list[Any]) -> list[Any]:
     return [e for e in entries if e.current]
 
 
+def participation_cases(actor: Membership, case: Case) -> set[int]:
+    """The case and those other cases of its person whose participations are shared
+    with the actor: another organisation's referrals are that organisation's data."""
+    others = list(Case.objects.filter(person_id=case.person_id).exclude(pk=case.pk))
+    return {case.pk} | {
+        pk for pk, a in case_access_bulk(actor, others).items() if a.allows(Category.PARTICIPATIONS)
+    }
+
+
 def chain_for(
     actor: Membership,
     case: Case,
@@ -329,12 +338,7 @@ def chain_for(
     if not access.allows(Category.PARTICIPATIONS):
         return Chain(shared=False)
     person_id = case.person_id
-    # The person's other cases count only where participations are shared with the
-    # actor on them too: another organisation's referrals are that organisation's data.
-    others = list(Case.objects.filter(person_id=person_id).exclude(pk=case.pk))
-    shared = {case.pk} | {
-        pk for pk, a in case_access_bulk(actor, others).items() if a.allows(Category.PARTICIPATIONS)
-    }
+    shared = participation_cases(actor, case)
     participations = list(
         Participation.objects.filter(person_id=person_id, case_id__in=shared).select_related(
             "provider", "referral"
@@ -421,6 +425,7 @@ __all__ = [
     "case_chain",
     "chain_for",
     "open_incoming_count",
+    "participation_cases",
     "participation_get",
     "referral_get",
     "referral_list",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_career_rules, views_careers
 
 app_name = "referrals"
 
@@ -20,4 +20,16 @@ urlpatterns = [
     ),
     path("participations/<int:pk>/attendance/", views.participation_attendance, name="attendance"),
     path("participations/<int:pk>/end/", views.participation_end, name="end"),
+    path("careers/", views_careers.career_flags, name="career_flags"),
+    path("careers/overview/", views_careers.career_overview, name="career_overview"),
+    path("careers/<int:pk>/", views_careers.career_flag, name="career_flag"),
+    path(
+        "careers/<int:pk>/resolve/",
+        views_careers.career_flag_resolve_view,
+        name="career_flag_resolve",
+    ),
+    path("careers/rules/", views_career_rules.career_rules, name="career_rules"),
+    path(
+        "careers/rules/<slug:code>/", views_career_rules.career_rule_edit, name="career_rule_edit"
+    ),
 ]
