@@ -141,6 +141,24 @@ def _text(kind: str, param: str) -> tuple[StrOrPromise, StrOrPromise]:
     return KIND_PARAM_TEXT.get((kind, param)) or PARAM_TEXT.get(param) or (param, "")
 
 
+def param_value(value: Any) -> str:
+    """A parameter's value as staff read it: codes by their labels."""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list):
+        labels = {**dict(OfferCategory.choices), **dict(NextStep.choices), **dict(Level.choices)}
+        return ", ".join(str(labels.get(v, v)) for v in value) or "–"
+    if isinstance(value, dict):
+        categories = dict(OfferCategory.choices)
+        return ", ".join(f"{categories.get(k, k)}: {v}" for k, v in value.items()) or "–"
+    return str(value)
+
+
+def param_label(kind: str, param: str) -> str:
+    """The label of a rule's parameter (also on a flag's page: the parameters used)."""
+    return str(_text(kind, param)[0])
+
+
 class CareerRuleForm(Form):
     """One rule's name, explanation, on/off and parameters; ``rule`` is the rule as
     configured now (its values are the initial ones), ``setting`` its row if any."""

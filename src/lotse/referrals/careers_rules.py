@@ -62,7 +62,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from itertools import pairwise
@@ -160,12 +160,14 @@ class Rule:
         """What a flag stores as "the parameters used": stable for equal parameters."""
         return json.dumps(self.params(), sort_keys=True, separators=(",", ":"))
 
-    def explain(self, text: str | None = None) -> str:
+    def explain(self, text: str | None = None, display: Callable[[Any], str] | None = None) -> str:
         """The explanation (or ``text``, e.g. its translation) with its ``{parameter}``
-        placeholders filled in; text that does not format (a stray brace in an edited
-        explanation) stays as it is."""
+        placeholders filled in (``display`` shows a value, e.g. codes by their labels);
+        text that does not format (a stray brace in an edited explanation) stays as it
+        is."""
         text = self.explanation if text is None else text
-        values = {k: _display(v) for k, v in self.params().items()}
+        show = display or _display
+        values = {k: show(v) for k, v in self.params().items()}
         try:
             return text.format_map(_Keep(values))
         except (ValueError, IndexError, AttributeError, KeyError):

@@ -47,6 +47,7 @@ from lotse.privacy.access import (
 )
 from lotse.privacy.categories import Category
 
+from .careers_forms import param_label, param_value
 from .careers_rules import Rule
 from .careers_services import careers_rules_active, evidence_refs
 from .codes import NextStep, Outcome, ReferralStatus
@@ -76,7 +77,7 @@ def rule_explanation(rule: Rule | None, params: dict[str, Any]) -> str:
         used = rule.with_params(**params)
     except (TypeError, ValueError):  # parameters of an older rule version
         used = rule
-    return used.explain(_(rule.explanation))
+    return used.explain(_(rule.explanation), display=param_value)
 
 
 def _day(value: str | None) -> str:
@@ -250,17 +251,6 @@ class FlagView:
     can_resolve: bool = False
 
 
-def _param_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list):
-        labels = {**dict(OfferCategory.choices), **dict(NextStep.choices), **dict(Level.choices)}
-        return ", ".join(str(labels.get(v, v)) for v in value) or "–"
-    if isinstance(value, dict):
-        return ", ".join(f"{_category(k)}: {v}" for k, v in value.items()) or "–"
-    return str(value)
-
-
 def _participation_item(p: Participation) -> TimelineItem:
     outcome = dict(Outcome.choices).get(p.outcome, _("running"))
     detail = [str(p.provider.name) if p.provider else ""]
@@ -333,7 +323,10 @@ def career_flag_get(*, actor: Membership | None, flag_id: int) -> FlagView:
         name=rule_name(rule, flag.rule),
         explanation=rule_explanation(rule, flag.params),
         reason=flag_reason(flag.rule, evidence),
-        params=[(k, _param_value(v)) for k, v in sorted(flag.params.items())],
+        params=[
+            (param_label(rule.kind if rule else flag.rule, k), param_value(v))
+            for k, v in sorted(flag.params.items())
+        ],
         timeline=timeline,
         hidden=len(set(part_ids) - {p.pk for p in parts}),
         can_resolve=flag.is_open and access.is_lead and actor.has_perm(Perm.CASE_EDIT),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from lotse.core.roles import Perm
 from lotse.core.views import acting_membership, actor_required
 
-from .careers_forms import CareerRuleForm
+from .careers_forms import CareerRuleForm, param_value
 from .careers_rules import Rule
 from .careers_rules_services import career_rule_reset
 from .careers_services import career_rule_update, careers_rules_active
@@ -24,7 +24,7 @@ from .models_careers import CareerRuleSetting
 
 def _display(rule: Rule) -> dict[str, str]:
     """Name and explanation as shown: the defaults translated, parameters filled in."""
-    return {"name": _(rule.name), "explanation": rule.explain(_(rule.explanation))}
+    return {"name": _(rule.name), "explanation": rule.explain(_(rule.explanation), param_value)}
 
 
 @actor_required(Perm.CAREER_RULES)
