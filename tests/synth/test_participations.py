@@ -76,18 +76,6 @@ def test_histories_are_deterministic_and_independent_of_chunks(small: Rows) -> N
     assert [dump_row(o) for o in gen.offers_occupied()] == [dump_row(o) for o in small["offer"]]
 
 
-def test_a_story_can_later_be_told_to_plant_a_pattern() -> None:
-    gen = Generator(Config(persons=1, seed=1, today=TODAY))
-    with pytest.raises(NotImplementedError):
-        participations.participation_story(
-            None,  # type: ignore[arg-type]
-            gen,
-            gen.histories.place,
-            today=TODAY,
-            plant="cycle",
-        )
-
-
 # --- shares -----------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ from lotse.people.names import search_keys
 from . import pools
 from .catalogue import Catalogue, Provider
 from .participations import (
+    PLANT_SHARE,
     STORY_TABLES,
     Histories,
     ReferralConsent,
@@ -228,6 +229,9 @@ class Config:
     guide_id: int | None = None
     guide: Sequence[GuideQuestion] = ()
     need_types: Sequence[NeedTypeSpec] = ()
+    # Share of persons whose story shows a known measure-career pattern or a near miss
+    # (#6, participations.plant_candidates); 0 plants nothing.
+    plant_share: float = PLANT_SHARE
 
 
 def default_guide() -> list[GuideQuestion]:
@@ -863,9 +867,14 @@ class Generator(Draw):
         self._benefit_rows(rows, pid, benefits, main)
         self._person_facts(rows, pid, birth, entry, origin, segments, benefits, main)
 
+        first_step = len(rows["plan_step"])
         for case in cases:
             self._case(rows, case, profile)
-        self._story(rows, pid, birth, profile, segments, cases)
+        plan_steps = [
+            (s["created_at"].astimezone(BERLIN).date(), s["due_date"], s["status"])
+            for s in rows["plan_step"][first_step:]
+        ]
+        self._story(rows, pid, birth, profile, segments, cases, plan_steps)
 
         person = {
             "id": pid,
@@ -2056,6 +2065,7 @@ class Generator(Draw):
                 need_codes=frozenset(self.need_types),
                 offers=offers["offer"],
                 next_id=self.next_id,
+                plant_share=self.config.plant_share,
             )
             self._histories = Histories(world)
         return self._histories
@@ -2068,6 +2078,7 @@ class Generator(Draw):
         p: Profile,
         segments: list[Segment],
         cases: list[CaseCtx],
+        plan_steps: Sequence[tuple[dt.date, dt.date | None, str]] = (),
     ) -> None:
         """The person's courses and measures, the referrals they came from and those
         open today (participations.py), from a random stream of the person's own."""
@@ -2120,10 +2131,18 @@ class Generator(Draw):
                 for c in cases
             ],
             training_since=training,
+            plan_steps=plan_steps,
             referral_consents=consents,
         )
         d = Draw(random.Random(f"participations:{self.config.seed}:{pid}"))
         self.histories.person(rows, person, d)
+
+    @property
+    def labels(self) -> list[Row]:
+        """The planted patterns of the persons generated so far (#6), one label each:
+        ``person_id, rule, label ("positive" or "decoy"), participation_ids,
+        referral_ids, note`` (local ids, as in the rows)."""
+        return self.histories.labels
 
     def occupancy(self) -> dict[int, tuple[int, dt.datetime | None]]:
         """Per offer of the catalogue: participations running in it today, and when the

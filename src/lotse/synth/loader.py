@@ -280,8 +280,11 @@ SHARED_IDS: dict[str, tuple[int, int]] = {
 # --- what the generator needs from the database -----------------------------------
 
 
-def config_from_db(*, persons: int, seed: int, today: dt.date) -> Config:
-    """A generator config with the default interview guide and the need types of the DB."""
+def config_from_db(
+    *, persons: int, seed: int, today: dt.date, plant_share: float | None = None
+) -> Config:
+    """A generator config with the default interview guide and the need types of the DB
+    (``plant_share`` None: the generator's default)."""
     guide = (
         cw.InterviewGuide.objects.filter(organisation__isnull=True, is_active=True)
         .order_by("pk")
@@ -297,7 +300,7 @@ def config_from_db(*, persons: int, seed: int, today: dt.date) -> Config:
         NeedTypeSpec(n.code, n.name, n.life_domain)
         for n in core.NeedType.objects.filter(is_active=True).order_by("code")
     ]
-    return Config(
+    config = Config(
         persons=persons,
         seed=seed,
         today=today,
@@ -305,6 +308,9 @@ def config_from_db(*, persons: int, seed: int, today: dt.date) -> Config:
         guide=questions or default_guide(),
         need_types=need_types or default_need_types(),
     )
+    if plant_share is not None:
+        config = dataclasses.replace(config, plant_share=plant_share)
+    return config
 
 
 # --- loading -------------------------------------------------------------------
@@ -528,6 +534,15 @@ class Loader:
             ]
         }
 
+    def label(self, label: Row) -> Row:
+        """A label of a planted pattern with the database's ids."""
+        return {
+            **label,
+            "person_id": self._id("person", label["person_id"]),
+            "participation_ids": [self._id("participation", i) for i in label["participation_ids"]],
+            "referral_ids": [self._id("referral", i) for i in label["referral_ids"]],
+        }
+
     def update_occupied(self) -> int:
         """Places taken in the offers loaded here: the participations running in them
         (set-based, after the last chunk); `updated_at` moves where the number changed,
@@ -569,8 +584,11 @@ def load(
     *,
     chunk_size: int = 2000,
     progress: Callable[[int], object] | None = None,
+    labels: list[Row] | None = None,
 ) -> dict[str, int]:
-    """Generate and load in one transaction; returns the number of rows per table."""
+    """Generate and load in one transaction; returns the number of rows per table.
+    ``labels``: a list to receive the labels of the planted patterns (#6), with the
+    database's ids."""
     gen = Generator(config)
     loader = Loader()
     with transaction.atomic(), historic_timestamps([t.model for t in TABLES.values()]):
@@ -583,6 +601,8 @@ def load(
                 progress(persons)
         loader.update_occupied()
         loader.finish()
+    if labels is not None:
+        labels.extend(loader.label(label) for label in gen.labels)
     return loader.counts
 
 
@@ -636,7 +656,8 @@ def write(
     chunk_size: int = 2000,
     progress: Callable[[int], object] | None = None,
 ) -> dict[str, int]:
-    """One `<table>.jsonl` per table and a `manifest.json`; returns the row counts."""
+    """One `<table>.jsonl` per table, the labels of the planted patterns (#6) in
+    `career_labels.jsonl`, and a `manifest.json`; returns the row counts."""
     out.mkdir(parents=True, exist_ok=True)
     gen = Generator(config)
     counts = dict.fromkeys(TABLES, 0)
@@ -663,6 +684,7 @@ def write(
     finally:
         for fh in files.values():
             fh.close()
+    write_labels(gen.labels, out / LABELS_FILE)
     manifest = {
         "seed": config.seed,
         "today": config.today.isoformat(),
@@ -670,8 +692,25 @@ def write(
         "guide_id": config.guide_id,
         "counts": counts,
         "tables": {name: f"{name}.jsonl" for name in TABLES},
+        "plant_share": config.plant_share,
+        "labels": {"file": LABELS_FILE, "count": len(gen.labels)},
     }
     (out / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     return counts
+
+
+LABELS_FILE = "career_labels.jsonl"
+
+
+def write_labels(labels: Sequence[Row], path: Path) -> None:
+    """The labels of the planted patterns as JSON lines (#6, docs/careers_truth.md)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for label in labels:
+            fh.write(json.dumps(label, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def read_labels(path: Path) -> list[Row]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

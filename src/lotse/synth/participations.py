@@ -7,8 +7,9 @@ Two halves:
   apprenticeship, counselling — with outcomes, drop-outs and waiting times, from what
   the generator already knows: age, residence timeline (legal access), German today,
   schooling, the cases and their needs. It is the one place that decides what
-  happened, so the measure-career detection (#6) can later tell it to plant known
-  patterns (``plant``).
+  happened; for a share of persons chosen by a hash (``plant_candidates``) it tells
+  instead a planted story that shows a pattern of the measure-career detection (#6),
+  or a near miss, labelled (``Histories.labels``; docs/careers_truth.md).
 * :class:`Histories` turns a story into rows: participations, the referrals they came
   from (steps, snapshots, the consent they were sent on), referrals rejected or
   withdrawn on the way, and the referrals open today. It places steps in offers of the
@@ -30,6 +31,7 @@ consents of the privacy stream stay as they were).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -798,6 +800,8 @@ class StoryPerson:
     segments: Sequence[tuple[dt.date, str]]  # residence timeline: (from, status)
     cases: Sequence[StoryCase]  # oldest first; the last is the current one
     training_since: dt.date | None = None  # from the facts of the eligibility check
+    # The steps of the person's integration plans: (created on, due date, status).
+    plan_steps: Sequence[tuple[dt.date, dt.date | None, str]] = ()
     # The person's consents for a referral so far; those of the privacy stream have no
     # id here (the referrals of these tables cannot point at them).
     referral_consents: list[ReferralConsent] = field(default_factory=list)
@@ -842,6 +846,10 @@ class Step:
     waited: int = 0  # days on a waiting list before the start
     open_status: str = ""  # proposed, sent, accepted or waitlisted: not begun yet
     concurrent: bool = False  # alongside the main track (AsA flex, counselling)
+    # Planted steps (#6) are written as told: recorded by the lead organisation
+    # (``sent`` None) or from a referral sent on ``sent`` (waiting ``waited`` days).
+    planted: bool = False
+    sent: dt.date | None = None
 
     @property
     def running(self) -> bool:
@@ -860,13 +868,72 @@ class Step:
 class Story:
     steps: list[Step]
     next: Step | None = None  # an open referral today
+    plant: Plant | None = None  # the pattern planted in place of the drawn story
+    note: str = ""  # what was planted, in a few words (for the label)
 
 
 # Finds an offer for a step (see Histories.place).
 Placer = Callable[[Step, StoryPerson, "Draw"], Step]
 
 
-PLANTS = frozenset({"cycle", "repetition", "gap", "dropout_chain"})
+# --- planted patterns (ground truth of the measure-career detection, #6) ---------------
+
+PLANTS = ("cycle", "repetition", "no_progression", "gap", "waiting", "dropout_chain")
+# Share of persons chosen for a plant (Config.plant_share) and of those a positive.
+PLANT_SHARE = 0.21
+POSITIVE_SHARE = 0.6
+POSITIVE, DECOY = "positive", "decoy"
+# Measures a planted career is made of (MEASURE categories, short enough for a cycle).
+PLANT_MEASURES = (
+    "sk_land",
+    "sk_a1",
+    "orientation",
+    "bvb",
+    "production",
+    "eq",
+    "work_agh",
+    "work_kompas",
+    "work_turbo",
+)
+# Weights of the rule tried first: gap and waiting need an open case (and gap no
+# active plan step), so fewer persons fit them; dropout_chain gets the most fallbacks.
+PLANT_WEIGHTS = {
+    "cycle": 1.2,
+    "repetition": 1.2,
+    "no_progression": 1.2,
+    "gap": 1.6,
+    "waiting": 1.6,
+    "dropout_chain": 0.5,
+}
+IK_LIMIT = 56  # days the default waiting rule allows an integration course referral
+DEFAULT_LIMIT = 90  # and any other referral
+
+
+@dataclass(frozen=True)
+class Plant:
+    rule: str  # one of PLANTS
+    label: str  # POSITIVE or DECOY
+
+
+def plant_candidates(seed: int, person_id: int, share: float) -> list[Plant]:
+    """The plants to try for a person, in order; empty when the person is not chosen.
+
+    From a hash of seed and person, not the person's random stream: the same persons
+    are chosen whatever else changes, and a larger share only adds persons. The label
+    is drawn once; the rules follow in a rotated order, the first one the person is
+    eligible for wins (:func:`participation_story`)."""
+    digest = hashlib.sha256(f"plant:{seed}:{person_id}".encode()).digest()
+    if int.from_bytes(digest[:8], "big") / 2**64 >= share:
+        return []
+    label = POSITIVE if digest[8] < 256 * POSITIVE_SHARE else DECOY
+    r = int.from_bytes(digest[9:13], "big") / 2**32 * sum(PLANT_WEIGHTS.values())
+    first = 0
+    for i, rule in enumerate(PLANTS):
+        r -= PLANT_WEIGHTS[rule]
+        if r < 0:
+            first = i
+            break
+    return [Plant(rule, label) for rule in PLANTS[first:] + PLANTS[:first]]
 
 
 def participation_story(
@@ -875,19 +942,23 @@ def participation_story(
     place: Placer,
     *,
     today: dt.date,
-    plant: str | None = None,
+    plant: Plant | Sequence[Plant] | None = None,
 ) -> Story:
     """What the person took part in since entry, oldest first, and the next step if a
     referral for it is open today.
 
     ``place`` finds an offer of the catalogue for a step (and may move its dates to the
-    offer's, or put the person on the waiting list of a full one). ``plant`` is where
-    the measure-career detection (#6) will ask for a known pattern — ``cycle``,
-    ``repetition``, ``gap`` or ``dropout_chain`` — in place of the drawn story; no
-    pattern is planted yet.
+    offer's, or put the person on the waiting list of a full one).
+
+    ``plant`` (#6): a :class:`Plant` — or several, the first the person is eligible for
+    wins — replaces the drawn story by one that shows the rule's pattern (``positive``)
+    or a near miss it must not flag (``decoy``); the story's ``plant`` and ``note`` say
+    which. The drawn story is told first all the same: a person whose drawn story takes
+    a place running today in an offer with a capacity is not eligible, so that the
+    places other persons find free stay as they were. Planted stories hold only ended
+    participations (and, for ``waiting``, an open referral): nothing else in the
+    person's history can make a decoy fire. See docs/careers_truth.md.
     """
-    if plant is not None:
-        raise NotImplementedError(f"planting {plant!r} is not implemented yet (#6)")
     teller = _Teller(p, d, place, today)
     teller.language()
     teller.vocational()
@@ -895,7 +966,462 @@ def participation_story(
     teller.from_needs()
     steps = sorted(teller.steps, key=lambda s: (s.start, s.concurrent))
     _follow_ups(steps, p, today)
-    return Story(steps=steps, next=teller.next)
+    drawn = Story(steps=steps, next=teller.next)
+    plants = [plant] if isinstance(plant, Plant) else list(plant or ())
+    if not plants or any(
+        s.running and s.offer is not None and s.offer["capacity"] is not None for s in steps
+    ):
+        return drawn
+    # A person not planted after all writes their rows from the stream as it was.
+    state = d.rng.getstate()
+    planter = _Planter(p, d, place, today)
+    if planter.eligible():
+        for candidate in plants:
+            story = planter.tell(candidate)
+            if story is not None:
+                return story
+    d.rng.setstate(state)
+    return drawn
+
+
+Item = tuple[str, int, str, str]  # course key, days, outcome, level reached
+
+
+class _Planter:
+    """Tells a planted story: ended participations laid out backwards from an end day,
+    each checked against age, status and German like the drawn ones."""
+
+    def __init__(self, p: StoryPerson, d: Draw, place: Placer, today: dt.date) -> None:
+        self.p, self.d, self.place, self.today = p, d, place, today
+        self.teller = _Teller(p, d, place, today)
+        self.yesterday = today - days(1)
+        closed = p.case.closed
+        self.horizon = min(closed, self.yesterday) if closed else self.yesterday
+        self.earliest = p.entry + days(30)
+        self.exits: list[Step] = []  # steps whose next step was a job (not in the story)
+
+    def eligible(self) -> bool:
+        p = self.p
+        if p.case.phase == "intake" or p.training_since is not None:
+            return False  # nothing recorded yet; an apprenticeship the timeline tells of
+        if any(code in TRAINING_STATUSES for _start, code in p.segments):
+            return False
+        return age_on(p.birth, self.horizon) >= 17
+
+    def tell(self, plant: Plant) -> Story | None:
+        tellers: dict[str, Callable[[bool], tuple[list[Step], Step | None, str] | None]] = {
+            "cycle": self.cycle,
+            "repetition": self.repetition,
+            "no_progression": self.no_progression,
+            "gap": self.gap,
+            "waiting": self.waiting,
+            "dropout_chain": self.dropout_chain,
+        }
+        told = tellers[plant.rule](plant.label == POSITIVE)
+        if told is None:
+            return None
+        steps, following, note = told
+        _follow_ups(steps, self.p, self.today)
+        for s in self.exits:
+            s.next_step = "employment"
+        return Story(steps=steps, next=following, plant=plant, note=note)
+
+    # --- helpers ---------------------------------------------------------------
+
+    def days_of(self, key: str, lo: int = 0, hi: int = 10_000) -> int:
+        weeks = COURSES[key].weeks
+        return min(max(self.d.rng.randint(*weeks) * 7 - 3, lo), hi)
+
+    def reached(self, key: str) -> str:
+        """The level a certificate of the course states, as far as the German the
+        person has today allows ("" when it allows none)."""
+        course = COURSES[key]
+        if course.category not in LANGUAGE_CATEGORIES:
+            return course.level
+        got = lower(course.level or "A1", self.p.german)
+        return "" if got == "none" else got
+
+    def measures(self, n: int, around: dt.date, *, work: bool = True) -> list[str] | None:
+        """``n`` measures the person may take about then (repeats only if few fit);
+        ``work`` False: none of the work measures (few of them end in a drop-out)."""
+        options = [
+            k
+            for k in PLANT_MEASURES
+            if (work or COURSES[k].category != "arbeit")
+            and self.teller.allowed(COURSES[k], around, self.p.german)
+            and self.teller.allowed(COURSES[k], around - days(600), self.p.german)
+        ]
+        if not options:
+            return None
+        # The three work measures count as one choice (they are rarer in drawn stories).
+        jobs = [k for k in options if COURSES[k].category == "arbeit"]
+        if len(jobs) > 1:
+            keep = self.d.pick(jobs)
+            options = [k for k in options if k not in jobs or k == keep]
+        picks = list(options)
+        self.d.rng.shuffle(picks)
+        while len(picks) < n:
+            picks.append(self.d.pick(options))
+        return picks[:n]
+
+    def measure_item(self, key: str, outcome: str = "", most: int = 150) -> Item:
+        """A measure with an outcome drawn (or given) and no exit."""
+        d = self.d
+        if not outcome:
+            drop = 15 if COURSES[key].category == "arbeit" else 25
+            outcome = d.weighted(
+                [("completed", 50), ("aborted", drop), ("completed_certificate", 15)]
+            )
+        if outcome == "aborted":
+            return key, d.rng.randint(20, min(most, 120)), outcome, ""
+        if outcome == "completed_certificate":
+            reached = self.reached(key)
+            if not reached:
+                outcome = "completed"
+            return key, self.days_of(key, 28, most), outcome, reached
+        return key, self.days_of(key, 28, most), outcome, ""
+
+    def lay(self, items: Sequence[Item], gaps: Sequence[int], end: dt.date) -> list[Step] | None:
+        """The items one after the other, ``gaps[i]`` days between item i and i+1, the
+        last ending on ``end``; None when they do not fit the person."""
+        p = self.p
+        starts: list[dt.date] = []
+        cursor = end
+        for i in range(len(items) - 1, -1, -1):
+            start = cursor - days(items[i][1])
+            starts.append(start)
+            if i:
+                cursor = start - days(gaps[i - 1])
+        starts.reverse()
+        if starts[0] < self.earliest or end > self.horizon:
+            return None
+        steps: list[Step] = []
+        level = "none"
+        for (key, length, outcome, reached), start in zip(items, starts, strict=True):
+            course = COURSES[key]
+            language = course.category in LANGUAGE_CATEGORIES
+            before = level if language else higher(level, p.german)
+            if not self.teller.allowed(course, start, before):
+                return None
+            if p.case_on(start) is None and not any(c.opened > start for c in p.cases):
+                return None  # between the closing of the last case and today: unrecorded
+            steps.append(self.step(key, start, start + days(length), outcome, reached, before))
+            if language and reached in LEVELS:
+                level = higher(level, reached)
+        return steps
+
+    def step(
+        self, key: str, start: dt.date, end: dt.date, outcome: str, reached: str, before: str
+    ) -> Step:
+        d, p = self.d, self.p
+        course = COURSES[key]
+        planned = end
+        if outcome in ("aborted", "transferred"):
+            planned = max(end + days(14), start + days(self.days_of(key)))
+            planned = min(planned, self.yesterday)
+        step = Step(key, start, planned, level_before=before, planted=True)
+        trial = Step(key, start, planned, level_before=before)
+        placed = self.place(trial, p, d)
+        if (
+            placed.offer is not None
+            and not placed.open_status
+            and placed.start == start
+            and placed.planned_end >= end
+            and placed.category == course.category
+            and placed.level == course.level
+        ):
+            step.offer, step.provider, step.title = placed.offer, placed.provider, placed.title
+            step.planned_end = placed.planned_end
+        else:
+            step.provider = d.pick(course.providers)
+            step.title = d.pick(course.titles)
+        step.end, step.outcome = end, outcome
+        step.level_reached = reached if outcome != "aborted" else ""
+        if outcome == "aborted":
+            reasons = list(ABORT_REASONS[course.reasons])
+            if p.status_on(start) in TOLERATED:
+                reasons.append(("residence", 4))
+            step.abort_reason = d.weighted(reasons)
+            step.note = d.pick(ABORT_NOTES[step.abort_reason]) if d.chance(0.6) else ""
+        elif outcome == "completed_certificate" and d.chance(0.5):
+            step.note = d.pick(CERTIFICATE_NOTES.get(course.category, ("",)))
+        return step
+
+    def via_referrals(self, steps: Sequence[Step]) -> None:
+        """Steps while a case was open come from a referral sent 5–30 days before."""
+        for s in steps:
+            case = self.p.case_on(s.start)
+            if case is not None and (s.start - case.opened).days >= 6:
+                s.sent = max(case.opened + days(1), s.start - days(self.d.rng.randint(5, 30)))
+
+    def end_day(self, most: int = 400) -> dt.date:
+        return self.horizon - days(self.d.rng.randint(5, most))
+
+    def gaps(self, n: int, lo: int = 14, hi: int = 75) -> list[int]:
+        return [self.d.rng.randint(lo, hi) for _ in range(n)]
+
+    # --- the rules -------------------------------------------------------------
+
+    def cycle(self, positive: bool) -> tuple[list[Step], Step | None, str] | None:
+        d = self.d
+        end = self.end_day()
+        if positive:
+            n = d.pick((3, 4))
+            keys = self.measures(n, end)
+            if keys is None:
+                return None
+            items = [self.measure_item(k, most=120) for k in keys]
+            steps = self.lay(items, self.gaps(n - 1), end)
+            if steps is None:
+                return None
+            months = _months(steps[0].start, steps[-1].start)
+            if months >= 20:
+                return None
+            self.via_referrals(steps)
+            return steps, None, f"{n} measures started within {months + 1} months, no exit"
+        keys = self.measures(3, end)
+        if keys is None:
+            return None
+        if d.chance(0.4):
+            items = [self.measure_item(k, most=120) for k in keys[:2]]
+            steps = self.lay(items, self.gaps(1), end)
+            note = "2 measures only"
+        else:
+            first = [self.measure_item(k, most=120) for k in keys[:2]]
+            last = self.measure_item(keys[2], most=120)
+            apprenticeship: Item = ("apprenticeship", d.rng.randint(60, 240), "aborted", "")
+            steps = self.lay([*first, apprenticeship, last], self.gaps(3), end)
+            note = "3 measures with an apprenticeship in between"
+            if steps is None:  # no apprenticeship allowed: a job in between
+                steps = self.lay([*first, last], [d.rng.randint(20, 60), 150], end)
+                if steps is not None:
+                    self.exits = [steps[1]]
+                note = "3 measures with employment in between"
+        if steps is None:
+            return None
+        self.via_referrals(steps)
+        return steps, None, note
+
+    def repetition(self, positive: bool) -> tuple[list[Step], Step | None, str] | None:
+        d, german = self.d, self.p.german
+        if rank(german) < rank("A2"):
+            return None
+        end = self.end_day()
+        if positive:
+            first: Item
+            if rank(german) >= rank("A2") and d.chance(0.6):
+                first = ("ik", self.days_of("ik"), "completed", "A2")
+                note = "B1 integration course ended with A2, then a second B1 course"
+            else:
+                first = ("ik", d.rng.randint(40, 180), "aborted", "")
+                note = "B1 integration course aborted, then a second B1 course"
+            reached = self.reached("ik_repeat")
+            again: Item = (
+                "ik_repeat",
+                self.days_of("ik_repeat"),
+                "completed_certificate" if reached == "B1" else "completed",
+                reached if reached == "B1" else "",
+            )
+            steps = self.lay([first, again], [d.rng.randint(20, 150)], end)
+        elif rank(german) >= rank("B1") and d.chance(0.6):
+            first = ("ik", self.days_of("ik"), "completed_certificate", "B1")
+            second = self.measure_item("bsk_b2", d.pick(("completed", "completed_certificate")))
+            steps = self.lay([first, second], [d.rng.randint(20, 200)], end)
+            note = "B1 certificate, then job-related German B2"
+        else:
+            first = ("ik", d.rng.randint(60, 200), "transferred", "")
+            reached = self.reached("ik_repeat")
+            again = ("ik_repeat", self.days_of("ik_repeat"), "completed", reached)
+            steps = self.lay([first, again], [d.rng.randint(7, 30)], end)
+            note = "transferred from a B1 course to another B1 course"
+        if steps is None:
+            return None
+        self.via_referrals(steps)
+        return steps, None, note
+
+    def no_progression(self, positive: bool) -> tuple[list[Step], Step | None, str] | None:
+        d, german = self.d, self.p.german
+        end = self.end_day()
+        keys = self.measures(3, end)
+        if keys is None:
+            return None
+        # Three ended without a level: aborted, or completed without one.
+        flat = [
+            self.measure_item(
+                k,
+                "completed"
+                if COURSES[k].category == "arbeit"
+                else d.weighted([("aborted", 35), ("completed", 65)]),
+            )
+            for k in keys
+        ]
+        prior: list[Item] = []
+        if rank(german) >= rank("A1") and d.chance(0.6):
+            prior = [("sk_a1", self.days_of("sk_a1"), "completed_certificate", "A1")]
+        if positive:
+            items = [*prior, *flat]
+            note = "3 ended participations without a level rise"
+        else:
+            rise: Item | None = None
+            best = "A1" if prior else "none"
+            if self.teller.allowed(COURSES["orientation"], end - days(300), german):
+                rise = (
+                    "orientation",
+                    self.days_of("orientation", 28),
+                    "completed_certificate",
+                    "orientation",
+                )
+            elif rank(german) > rank(best):
+                key = "sk_a1" if best == "none" else "sk_land"
+                if rank(self.reached(key)) > rank(best):
+                    rise = (key, self.days_of(key), "completed_certificate", self.reached(key))
+            if rise is None:
+                return None
+            flat[d.rng.randrange(3)] = rise
+            items = [*prior, *flat]
+            note = f"a level rise ({rise[3]}) in the last three"
+        steps = self.lay(items, self.gaps(len(items) - 1), end)
+        if steps is None:
+            return None
+        self.via_referrals(steps)
+        return steps, None, note
+
+    def covered(self, g0: dt.date, g1: dt.date) -> bool:
+        """A plan step active in the gap (as the gap rule sees it)."""
+        return any(
+            status != "cancelled"
+            and created <= g1
+            and (status in ("open", "in_progress") or (due is not None and due >= g0))
+            for created, due, status in self.p.plan_steps
+        )
+
+    def gap(self, positive: bool) -> tuple[list[Step], Step | None, str] | None:
+        d, p = self.d, self.p
+        if p.case.closed is not None:
+            return None
+        end = self.end_day()
+        keys = self.measures(2, end)
+        if keys is None:
+            return None
+        items = [self.measure_item(k, most=200) for k in keys]
+        length = d.rng.randint(120, 300)
+        if positive:
+            g0 = self.today - days(length)
+            if not self.covered(g0, self.today):
+                steps = self.lay(items, self.gaps(1), g0)
+                note = f"no participation for {length} days until today, no plan step"
+            else:  # between two participations, before the plan steps were made
+                made = [c for c, _due, status in p.plan_steps if status != "cancelled"]
+                g1 = min(made) - days(d.rng.randint(1, 60))
+                steps = self.lay(items, [length], min(g1 + days(items[1][1]), self.horizon))
+                if steps is not None:
+                    g1 = steps[1].start
+                    if self.covered(g1 - days(length), g1):
+                        return None
+                note = f"{length} days between two participations, before the plan"
+        elif self.covered(self.today - days(length), self.today) and d.chance(0.6):
+            steps = self.lay(items, self.gaps(1), self.today - days(length))
+            note = f"no participation for {length} days, covered by an active plan step"
+        else:
+            n = d.pick((2, 3))
+            keys = self.measures(n, end) or keys
+            items = [self.measure_item(k, most=200) for k in keys[:n]]
+            last = self.today - days(d.rng.randint(40, 85))
+            steps = self.lay(items, self.gaps(len(items) - 1, 40, 85), last)
+            note = "gaps of 40–85 days only"
+        if steps is None:
+            return None
+        self.via_referrals(steps)
+        return steps, None, note
+
+    def waiting(self, positive: bool) -> tuple[list[Step], Step | None, str] | None:
+        d, p = self.d, self.p
+        case = p.case
+        if case.closed is not None or case.phase == "assessment":
+            return None
+        if d.chance(0.5):
+            # Still waiting today for an integration course place.
+            step = Step(
+                "ik",
+                self.today + days(d.rng.randint(14, 90)),
+                self.today + days(240),
+                level_before=lower("A1", p.german),
+                open_status=d.pick(("sent", "accepted", "waitlisted")),
+                planted=True,
+            )
+            step = self.place(step, p, d)
+            if step.offer is not None and step.offer["category"] != "integrationskurs":
+                step.offer = None
+            limit = IK_LIMIT if step.offer is not None else DEFAULT_LIMIT
+            waited = d.rng.randint(limit + 14, 140) if positive else d.rng.randint(14, 50)
+            step.sent = self.today - days(waited)
+            if step.sent <= case.opened:
+                return None
+            kind = "waiting" if positive else "sent"
+            return [], step, f"integration course referral {kind} for {waited} days (limit {limit})"
+        # Started after a wait: an integration course, or (decoys) another measure.
+        key = "ik"
+        if not positive and d.chance(0.4):
+            options = self.measures(1, self.today - days(200))
+            if options is None:
+                return None
+            key = options[0]
+        item = self.measure_item(key, d.pick(("completed", "aborted")), most=300)
+        end = self.today - days(d.rng.randint(5, 200))
+        steps = self.lay([item], [], end)
+        if steps is None:
+            return None
+        step = steps[0]
+        ik = step.category == "integrationskurs"
+        limit = IK_LIMIT if ik and step.offer is not None else DEFAULT_LIMIT
+        if positive:
+            waited = d.rng.randint(limit + 4, limit + 50)
+        elif ik:
+            waited = d.rng.randint(28, 42)
+        else:
+            waited = d.rng.randint(60, 85)
+        step.sent = step.start - days(waited)
+        if step.sent <= case.opened:
+            return None
+        what = "integration course" if ik else COURSES[key].category
+        return steps, None, f"{what} started {waited} days after the referral (limit {limit})"
+
+    def dropout_chain(self, positive: bool) -> tuple[list[Step], Step | None, str] | None:
+        d = self.d
+        end = self.end_day()
+        keys = self.measures(3, end, work=False)
+        if keys is None:
+            return None
+        # Integration courses are the most frequent drop-outs; EQs are few.
+        keys = ["ik" if k == "eq" or (i == 0 and d.chance(0.4)) else k for i, k in enumerate(keys)]
+        if positive:
+            n = d.pick((2, 2, 3))
+            items = [self.measure_item(k, "aborted") for k in keys[:n]]
+            if d.chance(0.4):
+                items.insert(0, self.measure_item(self.d.pick(keys), "completed"))
+            note = f"{n} aborted participations in a row"
+        else:
+            middle = d.pick(("completed", "completed_certificate", "transferred"))
+            items = [
+                self.measure_item(keys[0], "aborted"),
+                self.measure_item(keys[1], "completed" if middle == "transferred" else middle),
+                self.measure_item(keys[2], "aborted"),
+            ]
+            if middle == "transferred":
+                key, length, _outcome, _reached = items[1]
+                items[1] = (key, length, "transferred", "")
+            note = f"aborted, {items[1][2].replace('_', ' ')}, aborted"
+        steps = self.lay(items, self.gaps(len(items) - 1), end)
+        if steps is None:
+            return None
+        self.via_referrals(steps)
+        return steps, None, note
+
+
+def _months(a: dt.date, b: dt.date) -> int:
+    """Whole calendar months from ``a`` to ``b`` (b's day counted as in add_months)."""
+    months = (b.year - a.year) * 12 + b.month - a.month
+    return months - (b.day < a.day)
 
 
 # What a provider records as "what followed" when nothing in the story says it: often
@@ -1416,6 +1942,7 @@ class World:
     need_codes: frozenset[str]
     offers: Sequence[Row]
     next_id: Callable[[str], int]
+    plant_share: float = 0.0  # share of persons chosen for a planted pattern (#6)
     running: Counter[int] = field(default_factory=Counter)  # participations per offer
     changed: dict[int, dt.datetime] = field(default_factory=dict)  # last start/end
 
@@ -1437,6 +1964,8 @@ class Histories:
     def __init__(self, world: World) -> None:
         self.w = world
         self.key_by_id = {pk: key for key, pk in world.org_ids.items()}
+        # One label per planted person (#6), in the order of the persons.
+        self.labels: list[Row] = []
         self.by_course: dict[str, list[Row]] = {}
         for key, course in COURSES.items():
             self.by_course[key] = [
@@ -1530,8 +2059,12 @@ class Histories:
     # --- rows of one person -----------------------------------------------------
 
     def person(self, rows: Mapping[str, list[Row]], p: StoryPerson, d: Draw) -> Story:
-        story = participation_story(p, d, self.place, today=self.w.today)
+        plants = plant_candidates(self.w.seed, p.id, self.w.plant_share)
+        story = participation_story(p, d, self.place, today=self.w.today, plant=plants)
         writer = _PersonRows(self, rows, p, d)
+        if story.plant is not None:
+            self.labels.append(writer.planted(story))
+            return story
         first = p.cases[0].opened
         language = [s for s in story.steps if s.start < first and s.category in LANGUAGE_CATEGORIES]
         last_language = language[-1] if language else None
@@ -1607,6 +2140,68 @@ class _PersonRows:
             self.prelude(step, case, before)
         referral_id = self.referral_for(step, case, staff, sent, waited)
         self.participation_row(step, case, referral_id, staff)
+
+    def planted(self, story: Story) -> Row:
+        """The rows of a planted story, exactly as told (no drawn detours: no earlier
+        rejected referrals, no unrecorded steps); returns its label."""
+        p, d = self.p, self.d
+        assert story.plant is not None
+        participation_ids: list[int] = []
+        referral_ids: list[int] = []
+        for step in story.steps:
+            case = p.case_on(step.start) or next(c for c in p.cases if c.opened > step.start)
+            staff = self.receiving_staff(self.staffed(step))
+            if step.sent is None or staff is None or p.case_on(step.sent) is not case:
+                self.record(step, case)
+            else:
+                wait = (step.start - step.sent).days
+                waited = max(wait - d.rng.randint(5, 20), 0) if wait > 30 else 0
+                referral_ids.append(self.referral_for(step, case, staff, step.sent, waited))
+                self.participation_row(step, case, referral_ids[-1], staff)
+            participation_ids.append(self.rows["participation"][-1]["id"])
+        if story.next is not None:
+            referral_ids.append(self.planted_open_referral(story.next))
+        return {
+            "person_id": p.id,
+            "rule": story.plant.rule,
+            "label": story.plant.label,
+            "participation_ids": participation_ids,
+            "referral_ids": referral_ids,
+            "note": story.note,
+        }
+
+    def staffed(self, step: Step) -> str | None:
+        """The step's provider, or one of the course's with staff to receive a referral
+        (then without the offer)."""
+        if step.provider is not None and self.w.staff.get(step.provider):
+            return step.provider
+        keys = [k for k in COURSES[step.course].providers if self.w.staff.get(k)]
+        if not keys:
+            return step.provider
+        step.offer, step.provider = None, self.d.pick(keys)
+        return step.provider
+
+    def planted_open_referral(self, step: Step) -> int:
+        """A referral sent on ``step.sent`` and not begun today."""
+        d, case, today = self.d, self.p.case, self.w.today
+        assert step.sent is not None
+        staff = self.receiving_staff(self.staffed(step))
+        assert staff is not None
+        sender, recv = ("sender", case.manager), ("receiver", staff)
+        sent = step.sent
+        proposed = max(case.opened, sent - days(d.rng.randint(0, 5)))
+        events: list[tuple[str, dt.date, tuple[str, StoryStaff], str]] = [
+            ("proposed", proposed, sender, ""),
+            ("sent", sent, sender, ""),
+        ]
+        # not listed longer than the drawn waiting lists (at most 112 days)
+        decided = max(sent + days(d.rng.randint(2, 14)), today - days(d.rng.randint(90, 112)))
+        decided = min(decided, today - days(1))
+        if step.open_status == "waitlisted":
+            events.append(("waitlisted", decided, recv, "Kurs ausgebucht; Platz im nächsten Kurs."))
+        elif step.open_status == "accepted":
+            events.append(("accepted", decided, recv, ""))
+        return self.referral(step, case, staff.org_key, events)
 
     def record(self, step: Step, case: StoryCase) -> None:
         """Recorded by the lead organisation, without a referral."""

@@ -1,6 +1,6 @@
 """`lotse bench [--persons N] [--requests R] [--offers K] [--eligibility-persons M]
-[--only WHAT]`: page timings, catalogue search timings and eligibility engine
-throughput, one line per figure."""
+[--careers-participations P] [--only WHAT]`: page timings, catalogue search timings,
+eligibility engine throughput and the measure-career scan, one line per figure."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from lotse.offers.models import Offer
 from lotse.people.models import Person
-from lotse.synth import bench, eligibility_bench, loader, offers_bench
+from lotse.synth import bench, careers_bench, eligibility_bench, loader, offers_bench
 from lotse.synth.management.commands.synth import synth_load
 
 BENCH_SEED = 4242
@@ -57,10 +57,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--only",
-            choices=["pages", "offers", "eligibility"],
+            choices=["pages", "offers", "eligibility", "careers"],
             default=None,
-            help="Run only the page benchmark, only the catalogue search benchmark or only "
-            "the eligibility benchmark (the latter without any database). Default: all.",
+            help="Run only the page benchmark, only the catalogue search benchmark, only "
+            "the eligibility benchmark (without any database) or only the measure-career "
+            "scan. Default: all.",
+        )
+        parser.add_argument(
+            "--careers-participations",
+            type=int,
+            default=1_000_000,
+            help="Participations of the in-memory full measure-career scan (synthetic "
+            "frames; the issue's figures: 1,000,000 and 10,000,000).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,9 +77,10 @@ class Command(BaseCommand):
         eligibility: int = options["eligibility_persons"]
         offers: int = options["offers"]
         only: str | None = options["only"]
-        if persons < 1 or requests < 1 or eligibility < 1 or offers < 1:
+        if min(persons, requests, eligibility, offers, options["careers_participations"]) < 1:
             raise CommandError(
-                "--persons, --requests, --offers and --eligibility-persons must be at least 1."
+                "--persons, --requests, --offers, --eligibility-persons and "
+                "--careers-participations must be at least 1."
             )
         own_db = False
         if only != "eligibility":
@@ -85,6 +94,16 @@ class Command(BaseCommand):
             self._offers(offers if own_db else None, requests)
         if only in (None, "eligibility"):
             self._eligibility(eligibility, progress=options["verbosity"] > 0)
+        if only in (None, "careers"):
+            careers_bench.run_scan(
+                participations=options["careers_participations"], out=self._out, seed=BENCH_SEED
+            )
+            try:
+                careers_bench.run_db(
+                    samples=requests, out=self._out, today=timezone.localdate(), seed=BENCH_SEED
+                )
+            except bench.BenchError as exc:
+                raise CommandError(str(exc)) from None
 
     def _out(self, figure: str, value: str) -> None:
         self.stdout.write(f"{figure}: {value}")

@@ -1,4 +1,5 @@
-"""`lotse synth --persons N --seed S [--out DIR | --load [--append]] [--today YYYY-MM-DD]`."""
+"""`lotse synth --persons N --seed S [--out DIR | --load [--append] [--labels PATH]]
+[--today YYYY-MM-DD] [--plant-share F]`."""
 
 from __future__ import annotations
 
@@ -24,16 +25,34 @@ def parse_date(value: str) -> dt.date:
         raise CommandError(f"Not a date (YYYY-MM-DD): {value}") from None
 
 
+def parse_share(value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise CommandError(f"Not a share between 0 and 1: {value}")
+    return share
+
+
 def synth_load(
-    *, persons: int, seed: int, today: dt.date, progress: bool = False, append: bool = False
+    *,
+    persons: int,
+    seed: int,
+    today: dt.date,
+    progress: bool = False,
+    append: bool = False,
+    plant_share: float | None = None,
+    labels: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, int], float]:
-    """Load a synthetic municipality; returns row counts and seconds taken."""
+    """Load a synthetic municipality; returns row counts and seconds taken. ``labels``
+    receives the labels of the planted patterns (with database ids)."""
     if not append and Person.objects.exists():
         raise CommandError(
             f"The database already holds {Person.objects.count()} persons. "
             "Use --append to add synthetic persons to them."
         )
-    config = loader.config_from_db(persons=persons, seed=seed, today=today)
+    config = loader.config_from_db(persons=persons, seed=seed, today=today, plant_share=plant_share)
     start = time.perf_counter()
     with tqdm(
         total=persons,
@@ -42,7 +61,7 @@ def synth_load(
         file=sys.stderr,
         disable=not progress,
     ) as bar:
-        counts = loader.load(config, progress=bar.update)
+        counts = loader.load(config, progress=bar.update, labels=labels)
     return counts, time.perf_counter() - start
 
 
@@ -68,6 +87,20 @@ class Command(BaseCommand):
             help="With --load: add to a database that already holds persons.",
         )
         parser.add_argument(
+            "--plant-share",
+            type=parse_share,
+            default=None,
+            help="Share of persons with a planted measure-career pattern or near miss "
+            "(0 plants none; default: the generator's).",
+        )
+        parser.add_argument(
+            "--labels",
+            type=Path,
+            default=None,
+            help="With --load: write the labels of the planted patterns to PATH "
+            "(JSON lines; --out writes them to DIR/career_labels.jsonl).",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="Do not show a progress bar."
         )
 
@@ -79,19 +112,30 @@ class Command(BaseCommand):
         seed: int = options["seed"]
         self.verbosity = options["verbosity"]
         progress = not options["no_progress"] and self.verbosity > 0
+        share: float | None = options["plant_share"]
+        labels_path: Path | None = options["labels"]
         if options["load"]:
+            labels: list[dict[str, Any]] = []
             counts, seconds = synth_load(
                 persons=persons,
                 seed=seed,
                 today=today,
                 progress=progress,
                 append=options["append"],
+                plant_share=share,
+                labels=labels,
             )
             self._summary(counts, seconds, f"loaded into {connection.vendor}")
+            if labels_path is not None:
+                loader.write_labels(labels, labels_path)
+                if self.verbosity:
+                    self.stdout.write(f"{len(labels)} labels written to {labels_path}")
             return
         if options["append"]:
             raise CommandError("--append only goes with --load.")
-        config = loader.config_from_db(persons=persons, seed=seed, today=today)
+        if labels_path is not None:
+            raise CommandError("--labels only goes with --load (--out writes them to DIR).")
+        config = loader.config_from_db(persons=persons, seed=seed, today=today, plant_share=share)
         start = time.perf_counter()
         with tqdm(
             total=persons,
