@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
@@ -227,3 +228,12 @@ def test_counts_by_provider_and_category_from_the_evidence(world, flagged):
     assert [(r.label, r.open) for r in counts.by_provider] == [(provider.name, 5)]
     labels = dict(OfferCategory.choices)
     assert [(r.label, r.open) for r in counts.by_category] == [(str(labels["eq"]), 5)]
+
+
+def test_a_minimum_below_three_is_refused(world, settings):
+    settings.LOTSE_CAREER_MIN_COUNT = 2
+    with pytest.raises(ImproperlyConfigured):
+        career_flag_counts(actor=world.coordinator)
+    settings.LOTSE_CAREER_MIN_COUNT = 3
+    _persons_with_flag(3, "gap")
+    assert [r.open for r in career_flag_counts(actor=world.coordinator).by_rule] == [3]

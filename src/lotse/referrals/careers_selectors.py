@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import Q, QuerySet, Value, When
@@ -381,12 +381,24 @@ def _count_rows(pairs: pl.DataFrame, dim: str, labels: dict[Any, str], k: int) -
     return rows
 
 
+MIN_COUNT_FLOOR = 3
+
+
+def min_count() -> int:
+    k = int(settings.LOTSE_CAREER_MIN_COUNT)
+    if k < MIN_COUNT_FLOOR:
+        raise ImproperlyConfigured(
+            f"LOTSE_CAREER_MIN_COUNT must be at least {MIN_COUNT_FLOOR}, not {k}"
+        )
+    return k
+
+
 def career_flag_counts(*, actor: Membership | None) -> CareerCounts:
     """Persons with an open flag, and with one resolved in the last 12 months, by
     rule, provider, offer category and district. No person, no name: not logged."""
     if actor is None or not actor.has_perm(Perm.CAREER_STATS):
         raise PermissionDenied
-    k = int(getattr(settings, "LOTSE_CAREER_MIN_COUNT", 5))
+    k = min_count()
     since = timezone.now() - RESOLVED_WINDOW
     relevant = CareerFlag.objects.filter(OPEN | Q(resolved_at__gte=since)).annotate(
         state=SqlCase(When(resolved_at__isnull=True, then=Value("open")), default=Value("resolved"))

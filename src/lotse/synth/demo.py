@@ -48,6 +48,7 @@ from lotse.privacy.categories import Purpose
 from lotse.privacy.models import Consent, SharingAgreement
 from lotse.referrals import services as referral_services
 from lotse.referrals.alerts import transition_alerts_run
+from lotse.referrals.careers_services import careers_scan_all
 from lotse.referrals.codes import ReferralStatus
 from lotse.referrals.models import Participation, Referral
 
@@ -761,8 +762,10 @@ def demo_users() -> list[DemoLogin]:
         user__username=str(Role.CASE_MANAGER), role=Role.CASE_MANAGER
     )
     _provider_worklist(cm, provider, young)
-    # Follow-ups for upcoming transitions (issue #6), as the nightly run makes them.
+    # Follow-ups for upcoming transitions and the measure-career flags (issue #6), as
+    # the nightly runs make them.
     transition_alerts_run(today=timezone.localdate())
+    careers_scan_all(today=timezone.localdate())
     return logins
 
 

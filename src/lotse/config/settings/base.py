@@ -181,6 +181,10 @@ LOTSE_RETENTION = {
     ),
 }
 
+# Measure careers (#6): counts of flagged persons below this are not shown (3 at least;
+# #7's disclosure control will take this over).
+LOTSE_CAREER_MIN_COUNT = int(os.environ.get("LOTSE_CAREER_MIN_COUNT", "5"))
+
 # Field-level change history (django-auditlog; models and fields in privacy/auditing.py).
 # No IP addresses of staff; the correlation id is the access log's request id.
 AUDITLOG_DISABLE_REMOTE_ADDR = True
