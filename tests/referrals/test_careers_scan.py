@@ -469,17 +469,30 @@ def test_gap_after_an_exit_is_no_gap():
     assert only(GapRule(), rows)
 
 
+@pytest.mark.parametrize(
+    ("next_start", "months", "fires"),
+    [
+        ("2024-06-30", 24, True),  # ended exactly 24 months before today
+        ("2024-06-29", 24, False),  # a day earlier: history
+        ("2024-06-29", 25, True),
+    ],
+)
+def test_gap_counts_only_when_it_ended_within_the_look_back(next_start, months, fires):
+    rows = [part(1, "2023-06-01", "2024-01-01"), part(2, next_start, "2026-06-01")]
+    assert bool(only(GapRule(within_months=months), rows)) is fires
+
+
 def test_gap_only_for_open_cases_and_only_the_latest():
     rows = [
-        part(1, "2023-01-01", "2023-02-01"),
-        part(2, "2023-06-01", "2023-07-01"),  # 120 days after 1
-        part(3, "2024-01-01"),  # 184 days after 2, running
+        part(1, "2025-01-01", "2025-02-01"),
+        part(2, "2025-06-01", "2025-07-01"),  # 120 days after 1
+        part(3, "2026-01-01"),  # 184 days after 2, running
     ]
     [flag] = only(GapRule(), rows)
     assert flag.evidence_key == "p:2" and evidence(flag)["days"] == 184
     assert not only(GapRule(), rows, open_case=False)
     # the later gap covered by a plan step: the earlier one is the latest open one
-    [flag] = only(GapRule(), rows, steps=[step(1, "2023-08-01", "done", due="2023-09-01")])
+    [flag] = only(GapRule(), rows, steps=[step(1, "2025-08-01", "done", due="2025-09-01")])
     assert flag.evidence_key == "p:1"
     assert not only(GapRule(days=200), rows)
 

@@ -113,6 +113,13 @@ KIND_PARAM_TEXT: dict[tuple[str, str], tuple[StrOrPromise, StrOrPromise]] = {
             "steps is not flagged: the person left the measure system."
         ),
     ),
+    ("gap", "within_months"): (
+        _("Look back (months)"),
+        _(
+            "Only gaps that ended within this many months (or last until today) raise a "
+            "flag: an old gap is history, not something to act on."
+        ),
+    ),
     ("dropout_chain", "n"): (
         _("Number of drop-outs in a row"),
         _("How many ended participations in a row must have been aborted."),

@@ -47,7 +47,8 @@ The rules:
    until today when none is running; not when a participation (any category) ended
    on the gap's first day with a next step in ``exit_next_steps``, and not when a
    plan step was active in the gap: not cancelled, created on or before the gap's
-   last day, and open/in progress or due on or after its first day. The latest such
+   last day, and open/in progress or due on or after its first day; not when the gap
+   ended more than ``within_months`` calendar months before today. The latest such
    gap per person; persons with an open case only.
 5. ``waiting`` — a referral whose participation started more than the limit of its
    offer category after it was sent (``start − sent``), or one still waiting (sent,
@@ -296,7 +297,8 @@ class GapRule(Rule):
     default_name: ClassVar[str] = gettext_noop("Gap in support")
     default_explanation: ClassVar[str] = gettext_noop(
         "More than {days} days between the end of one participation and the start of "
-        "the next (or until today) without an active step in the integration plan."
+        "the next (or until today) without an active step in the integration plan; "
+        "gaps that ended more than {within_months} months ago do not count."
     )
 
     days: int = 90
@@ -304,10 +306,13 @@ class GapRule(Rule):
     # A gap that starts the day a participation ended with one of these next steps is
     # no gap in support: the person left the measure system.
     exit_next_steps: frozenset[str] = EXIT_NEXT_STEPS
+    # A gap closed long ago is history, not something to act on today.
+    within_months: int = 24
 
     def validate(self) -> None:
         super().validate()
         _positive_int(self.days, "days", 0)
+        _positive_int(self.within_months, "within_months")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -688,6 +693,8 @@ def _gap(
             cover, before = end, p
     if before is not None and cover != FAR_FUTURE and (today - cover).days > rule.days:
         gaps.append((cover, today, before, None))
+    horizon = add_months(today, -rule.within_months)
+    gaps = [g for g in gaps if g[1] >= horizon]
     exit_ends = {
         p.ended_on for p in parts if p.ended_on is not None and p.next_step in rule.exit_next_steps
     }

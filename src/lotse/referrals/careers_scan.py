@@ -74,6 +74,7 @@ from .careers_rules import (
     RepetitionRule,
     Rule,
     WaitingRule,
+    add_months,
     default_rules,
     rules_in_order,
     scan_person,
@@ -574,7 +575,8 @@ def _pl_gap(
         before=pl.col("before"),
         after=pl.lit(None, pl.UInt32),
     )
-    gaps = pl.concat([between, trailing])
+    horizon = add_months(today, -rule.within_months)
+    gaps = pl.concat([between, trailing]).filter(pl.col("g1") >= horizon)
     if open_persons is not None:
         gaps = gaps.join(open_persons, on="person_id", how="semi")
     exit_ends = (

@@ -262,7 +262,7 @@ def _participation_item(p: Participation) -> TimelineItem:
         start=p.started_on,
         end=p.ended_on,
         kind="participation",
-        title=f"{p.title} ({_category(p.category)}{', ' + p.level if p.level else ''})",
+        title=f"{p.title} ({_category(p.category)}{', ' + _level(p.level) if p.level else ''})",
         detail=" · ".join(d for d in detail if d),
         status=str(outcome),
     )
