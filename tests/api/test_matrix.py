@@ -29,7 +29,7 @@ from lotse.core.models import AccessLogEntry
 from lotse.offers.models import Offer
 from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
 from lotse.privacy.access import ALL_CATEGORIES
-from lotse.referrals.models import Participation, Referral, ReferralEvent
+from lotse.referrals.models import CareerFlag, Participation, Referral, ReferralEvent
 
 from ..factories import (
     BenefitFactory,
@@ -136,6 +136,13 @@ def _referral_objects(case: Case, lead_user: Any, provider_org: Any) -> dict[str
     )
     ids["participation"] = participation.pk
     ids["offer"] = OfferFactory(provider=provider_org).pk
+    ids["flag"] = CareerFlag.objects.create(
+        person_id=case.person_id,
+        case=case,
+        rule="gap",
+        evidence_key=f"p:{participation.pk}",
+        evidence={"from": "2025-01-01", "to": "2025-06-01", "days": 151, "until_today": False},
+    ).pk
     return ids
 
 
@@ -296,6 +303,15 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any] | None]] = {
         "referral_receive",
         {"started_on": "{today}"},
     ),
+    # Measure-career flags (api/careers.py): on the case, as its participations;
+    # resolving is the lead's.
+    "career_flag": ("get", "/careers/flags/{flag}", "view", None),
+    "career_flag_resolve": (
+        "post",
+        "/careers/flags/{flag}/resolve",
+        "edit",
+        {"note": "Gespräch geführt, Kurs ab März"},
+    ),
 }
 
 # role → status per right on the world's case (volunteer and sysadmin hold no token).
@@ -387,6 +403,7 @@ def snapshot() -> dict[str, Any]:
             )
         ),
         "occupied": list(Offer.objects.values_list("pk", "occupied")),
+        "career_flags": list(CareerFlag.objects.values_list("pk", "resolved_at", "cleared_at")),
         "log": AccessLogEntry.objects.count(),
     }
 
@@ -414,8 +431,10 @@ ALLOWED = [(name, role) for name in ENDPOINTS for role in EXPECTED if _expected(
 
 REFERRAL_OBJECT_ENDPOINTS = [
     name
-    for name, (_m, path, _r, _b) in ENDPOINTS.items()
-    if any(f"{{{key}}}" in path for key in ("referral", "proposed", "participation"))
+    for name, (_m, path, right, _b) in ENDPOINTS.items()
+    # (a flag's resolve is an edit: 403 for roles without it, whatever the id)
+    if right != "edit"
+    and any(f"{{{key}}}" in path for key in ("referral", "proposed", "participation", "flag"))
 ]
 
 
@@ -566,6 +585,8 @@ ELSEWHERE = {
     ("get", "/offers/{}"): "test_offers_api.py: every role with a token, 404 for unknown ids",
     # Incoming (receiver) and outgoing (lead organisation) boxes.
     ("get", "/referrals"): "test_referrals_api.py: boxes per role, consent withdrawn, queries",
+    ("get", "/careers/flags"): "test_careers_api.py: scoped list per role, logged, queries",
+    ("get", "/careers/counts"): "test_careers_api.py: coordinators and analysts, suppression",
 }
 
 

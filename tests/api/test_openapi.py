@@ -45,6 +45,10 @@ PATHS = {
     "/api/v1/cases/{case_id}/participations": {"get", "post"},
     "/api/v1/participations/{participation_id}/attendance": {"post"},
     "/api/v1/participations/{participation_id}/end": {"post"},
+    "/api/v1/careers/flags": {"get"},
+    "/api/v1/careers/flags/{flag_id}": {"get"},
+    "/api/v1/careers/flags/{flag_id}/resolve": {"post"},
+    "/api/v1/careers/counts": {"get"},
 }
 
 

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from . import cases, casework_items, eligibility, offers, persons, plan, referrals, timelines
+from . import (
+    careers,
+    cases,
+    casework_items,
+    eligibility,
+    offers,
+    persons,
+    plan,
+    referrals,
+    timelines,
+)
 from .auth import TokenAuth
 from .errors import register_error_handlers
 
@@ -52,3 +62,4 @@ api.add_router("", eligibility.router)
 api.add_router("", offers.router)
 # /referrals, /participations and /cases/{case_id}/referrals, /chain, /participations
 api.add_router("", referrals.router)
+api.add_router("", careers.router)

@@ -268,9 +268,10 @@ def _participation_item(p: Participation) -> TimelineItem:
     )
 
 
-def career_flag_get(*, actor: Membership | None, flag_id: int) -> FlagView:
+def career_flag_get(*, actor: Membership | None, flag_id: int, log: bool = True) -> FlagView:
     """One flag with its reason and the evidence as a time line, as far as shared
-    with the actor. Logged."""
+    with the actor. Logged (``log`` False: a write checks scope first and logs
+    through its service)."""
     flag = CareerFlag.objects.select_related("resolved_by", "person").filter(pk=flag_id).first()
     if flag is None or flag.case_id is None or actor is None:
         raise Http404
@@ -314,9 +315,10 @@ def career_flag_get(*, actor: Membership | None, flag_id: int) -> FlagView:
     timeline.sort(key=lambda t: (t.start, t.kind))
     rules = rule_labels()
     rule = rules.get(flag.rule)
-    log_person_read(
-        actor, flag.person_id, access, [Category.PARTICIPATIONS], "career_flag", flag.pk
-    )
+    if log:
+        log_person_read(
+            actor, flag.person_id, access, [Category.PARTICIPATIONS], "career_flag", flag.pk
+        )
     return FlagView(
         flag=flag,
         case=case,

@@ -49,7 +49,8 @@ def career_flag(request: HttpRequest, pk: int) -> HttpResponse:
 @actor_required(Perm.CASE_EDIT)
 def career_flag_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = acting_membership(request)
-    view = cs.career_flag_get(actor=actor, flag_id=pk)  # 404 out of scope, 403 unshared
+    # 404 out of scope, 403 unshared; the service logs the write.
+    view = cs.career_flag_get(actor=actor, flag_id=pk, log=False)
     form = CareerFlagResolveForm(request.POST)
     if form.is_valid():
         try:
