@@ -82,3 +82,10 @@ def test_others_cannot_resolve(world):
         career_flag_resolve(actor=world.outsider, flag=flag, note="x")
     flag.refresh_from_db()
     assert flag.is_open
+
+
+def test_a_stored_rule_that_no_longer_fits_falls_back_to_its_defaults(world, caplog):
+    CareerRuleSetting.objects.create(code="gap", kind="gap", params={"renamed": 3})
+    rules = {r.code: r for r in careers_rules_active()}
+    assert rules["gap"].days == 90  # type: ignore[attr-defined]
+    assert "stored settings invalid" in caplog.text

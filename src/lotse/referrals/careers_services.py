@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from .careers_rules import Rule, default_rules, rule_from_dict, scan_person
 from .careers_scan import load_frames, load_person, scan
 from .models_careers import CareerFlag, CareerRuleSetting
 
+logger = logging.getLogger(__name__)
+
 
 def careers_rules_active() -> list[Rule]:
     """The rules as configured: each kind's defaults, overridden by its settings row."""
@@ -36,8 +39,8 @@ def careers_rules_active() -> list[Rule]:
         if row is None:
             rules.append(default)
             continue
-        rules.append(
-            rule_from_dict(
+        try:
+            rule = rule_from_dict(
                 {
                     "kind": row.kind or default.kind,
                     "code": row.code,
@@ -47,7 +50,14 @@ def careers_rules_active() -> list[Rule]:
                     "params": row.params,
                 }
             )
-        )
+        except (ValueError, TypeError):
+            # Saved rows are validated; one that no longer fits (a parameter renamed in
+            # an update) must not stop every casework write that rescans a person.
+            logger.exception(
+                "measure-career rule %r: stored settings invalid, defaults used", row.code
+            )
+            rule = default
+        rules.append(rule)
     return rules
 
 
