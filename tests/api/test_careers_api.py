@@ -4,19 +4,17 @@ written), and the counts for coordinators and analysts with small counts null.""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from lotse.referrals import services
 from lotse.referrals.careers_services import careers_store
 from lotse.referrals.models import CareerFlag
 
 from ..factories import CaseFactory, PersonFactory
+from ..referrals.conftest import record_aborted
 from .conftest import LogWatch
 
 
@@ -27,19 +25,8 @@ def english(settings):
 
 @pytest.fixture
 def flag(world) -> CareerFlag:
-    today = timezone.localdate()
     for days, title in ((300, "BvB Holz"), (200, "BvB Metall")):
-        services.participation_record(
-            actor=world.case_manager,
-            case=world.case,
-            title=title,
-            category="bvb",
-            level="preparation",
-            started_on=today - dt.timedelta(days=days),
-            ended_on=today - dt.timedelta(days=days - 30),
-            outcome="aborted",
-            abort_reason="motivation",
-        )
+        record_aborted(world.case_manager, world.case, days, title)
     return CareerFlag.objects.get(rule="dropout_chain")
 
 

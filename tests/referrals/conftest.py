@@ -48,3 +48,48 @@ def provider(world) -> Provider:
         receivers=[org],
     )
     return Provider(org=org, staff=staff, colleague=colleague, offer=offer, consent=consent)
+
+
+def record_aborted(actor, case, days_ago: int, title: str = "BvB", **fields):
+    """A participation the lead organisation records as aborted: started `days_ago`
+    days ago, 30 days long (a BvB unless `fields` say otherwise)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lotse.referrals import services
+
+    start = timezone.localdate() - dt.timedelta(days=days_ago)
+    values = {"category": "bvb", "level": "preparation"} | fields
+    return services.participation_record(
+        actor=actor,
+        case=case,
+        title=title,
+        started_on=start,
+        ended_on=start + dt.timedelta(days=30),
+        outcome="aborted",
+        abort_reason="motivation",
+        **values,
+    )
+
+
+def record_completed_a2(actor, case):
+    """An A2 integration course with certificate, ended 200 days ago (a gap follows)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lotse.referrals import services
+
+    today = timezone.localdate()
+    return services.participation_record(
+        actor=actor,
+        case=case,
+        title="Deutsch A2",
+        category="integrationskurs",
+        level="A2",
+        started_on=today - dt.timedelta(days=400),
+        ended_on=today - dt.timedelta(days=200),
+        outcome="completed_certificate",
+        level_reached="A2",
+    )

@@ -15,29 +15,19 @@ from django.utils import timezone
 
 from lotse.core.models import AccessLogEntry
 from lotse.offers.codes import OfferCategory
-from lotse.referrals import services
 from lotse.referrals.careers_selectors import career_flag_counts
 from lotse.referrals.careers_services import careers_store
 from lotse.referrals.models import CareerFlag
 
 from ..conftest import login
 from ..factories import CaseFactory, DistrictFactory, PersonFactory
+from .conftest import record_aborted
 
 pytestmark = pytest.mark.django_db
 
 
 def _aborted(actor, case, start: dt.date, title: str = "BvB Metall"):
-    return services.participation_record(
-        actor=actor,
-        case=case,
-        title=title,
-        category="bvb",
-        level="preparation",
-        started_on=start,
-        ended_on=start + dt.timedelta(days=40),
-        outcome="aborted",
-        abort_reason="motivation",
-    )
+    return record_aborted(actor, case, (timezone.localdate() - start).days, title)
 
 
 @pytest.fixture
@@ -212,17 +202,8 @@ def test_counts_by_provider_and_category_from_the_evidence(world, flagged):
     for _i in range(5):
         case = CaseFactory(lead_organisation=world.lead, case_manager=world.case_manager.user)
         for days in (300, 200):
-            services.participation_record(
-                actor=world.case_manager,
-                case=case,
-                title="EQ",
-                category="eq",
-                level="",
-                provider=provider,
-                started_on=timezone.localdate() - dt.timedelta(days=days),
-                ended_on=timezone.localdate() - dt.timedelta(days=days - 30),
-                outcome="aborted",
-                abort_reason="motivation",
+            record_aborted(
+                world.case_manager, case, days, "EQ", category="eq", level="", provider=provider
             )
     counts = career_flag_counts(actor=world.coordinator)
     assert [(r.label, r.open) for r in counts.by_provider] == [(provider.name, 5)]

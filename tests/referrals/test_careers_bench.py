@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.utils import timezone
 
-from lotse.referrals import services
 from lotse.referrals.models import CareerFlag
 from lotse.synth import careers_bench
 from lotse.synth.bench import BenchError
+
+from .conftest import record_aborted
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +26,7 @@ def test_scan_figures_on_small_frames():
 def test_database_figures_store_flags_then_change_nothing(world):
     today = timezone.localdate()
     for days in (300, 200):
-        services.participation_record(
-            actor=world.case_manager,
-            case=world.case,
-            title="BvB",
-            category="bvb",
-            level="preparation",
-            started_on=today - dt.timedelta(days=days),
-            ended_on=today - dt.timedelta(days=days - 30),
-            outcome="aborted",
-            abort_reason="motivation",
-        )
+        record_aborted(world.case_manager, world.case, days)
     CareerFlag.objects.all().delete()
     lines: dict[str, str] = {}
     careers_bench.run_db(samples=5, out=lines.__setitem__, today=today)

@@ -14,7 +14,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from lotse.casework import services as casework
-from lotse.referrals import services
 from lotse.referrals.careers_services import (
     career_flag_resolve,
     careers_person_update,
@@ -24,20 +23,14 @@ from lotse.referrals.careers_services import (
 )
 from lotse.referrals.models import CareerFlag
 
+from .conftest import record_aborted, record_completed_a2
+
 pytestmark = pytest.mark.django_db
 
 
 def _aborted(world, start: dt.date, title: str = "BvB"):
-    return services.participation_record(
-        actor=world.case_manager,
-        case=world.case,
-        title=title,
-        category="bvb",
-        level="preparation",
-        started_on=start,
-        ended_on=start + dt.timedelta(days=40),
-        outcome="aborted",
-        abort_reason="motivation",
+    return record_aborted(
+        world.case_manager, world.case, (timezone.localdate() - start).days, title
     )
 
 
@@ -73,18 +66,7 @@ def test_resolved_flags_recur_only_on_new_evidence(world):
 
 
 def test_a_plan_step_clears_the_gap_and_cancelling_it_reopens_the_flag(world):
-    today = timezone.localdate()
-    services.participation_record(
-        actor=world.case_manager,
-        case=world.case,
-        title="Deutsch A2",
-        category="integrationskurs",
-        level="A2",
-        started_on=today - dt.timedelta(days=400),
-        ended_on=today - dt.timedelta(days=200),
-        outcome="completed_certificate",
-        level_reached="A2",
-    )
+    record_completed_a2(world.case_manager, world.case)
     gap = CareerFlag.objects.get(rule="gap")
     assert gap.is_open and gap.evidence["until_today"] is True
     goal = casework.plan_goal_add(
@@ -105,18 +87,7 @@ def test_a_plan_step_clears_the_gap_and_cancelling_it_reopens_the_flag(world):
 
 
 def test_closing_the_case_clears_what_needs_an_open_case(world):
-    today = timezone.localdate()
-    services.participation_record(
-        actor=world.case_manager,
-        case=world.case,
-        title="Deutsch A2",
-        category="integrationskurs",
-        level="A2",
-        started_on=today - dt.timedelta(days=400),
-        ended_on=today - dt.timedelta(days=200),
-        outcome="completed_certificate",
-        level_reached="A2",
-    )
+    record_completed_a2(world.case_manager, world.case)
     assert CareerFlag.objects.get(rule="gap").is_open
     casework.case_phase_set(
         actor=world.case_manager, case=world.case, phase="closed", closing_reason="moved_away"

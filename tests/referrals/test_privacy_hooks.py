@@ -28,6 +28,7 @@ from lotse.referrals.models import CareerFlag, Participation, Referral
 
 from ..conftest import login
 from ..factories import CaseFactory, ConsentFactory, MembershipFactory, TeamMemberFactory
+from .conftest import record_aborted
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -316,17 +317,7 @@ def test_privacy_does_not_import_referrals():
 
 def test_report_lists_the_measure_career_flags_and_retention_blanks_the_note(world, client):
     for days in (300, 200):
-        services.participation_record(
-            actor=world.case_manager,
-            case=world.case,
-            title="BvB",
-            category="bvb",
-            level="preparation",
-            started_on=TODAY() - dt.timedelta(days=days),
-            ended_on=TODAY() - dt.timedelta(days=days - 30),
-            outcome="aborted",
-            abort_reason="motivation",
-        )
+        record_aborted(world.case_manager, world.case, days)
     flag = CareerFlag.objects.get(rule="dropout_chain")
     career_flag_resolve(actor=world.case_manager, flag=flag, note="Praktikum vereinbart")
     rows = {

@@ -10,30 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from argparse import ArgumentParser, ArgumentTypeError
+from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from lotse.core.management.args import iso_date
 from lotse.core.models import RetentionPolicy
 from lotse.privacy.retention import CLI, RetentionItem, retention_plan, retention_run
 
 EXIT_FAILED = 1
-
-
-def _date(value: str) -> dt.date:
-    try:
-        day = parse_date(value)
-    except ValueError:
-        day = None
-    if day is None:
-        message = _("expected a date as YYYY-MM-DD, got %(value)r")
-        raise ArgumentTypeError(message % {"value": value})
-    return day
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -52,7 +41,7 @@ class Command(BaseCommand):
         )
         run.add_argument(
             "--today",
-            type=_date,
+            type=iso_date,
             default=None,
             help="reference date (default: today), e.g. to catch up a missed run",
         )

@@ -12,27 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from argparse import ArgumentParser, ArgumentTypeError
+from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from tqdm import tqdm
 
+from lotse.core.management.args import iso_date
 from lotse.referrals.alerts import AlertItem, transition_alerts_plan, transition_alerts_run
 
 EXIT_FAILED = 1
-
-
-def _date(value: str) -> dt.date:
-    try:
-        day = parse_date(value)
-    except ValueError:
-        day = None
-    if day is None:
-        raise ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")
-    return day
 
 
 def _line(item: AlertItem) -> str:
@@ -48,7 +38,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--today",
-            type=_date,
+            type=iso_date,
             default=None,
             help="reference date (default: today), e.g. to catch up a missed run",
         )

@@ -16,28 +16,18 @@ import csv
 import datetime as dt
 import json
 import sys
-from argparse import ArgumentParser, ArgumentTypeError
+from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from tqdm import tqdm
 
+from lotse.core.management.args import iso_date
 from lotse.referrals.careers_rules import rules_from_json
 from lotse.referrals.careers_services import SCAN_STAGES, careers_scan_all
-
-
-def _date(value: str) -> dt.date:
-    try:
-        day = parse_date(value)
-    except ValueError:
-        day = None
-    if day is None:
-        raise ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")
-    return day
 
 
 class Command(BaseCommand):
@@ -45,7 +35,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--format", choices=("text", "json", "csv"), default="text")
-        parser.add_argument("--today", type=_date, default=None, help="reference date")
+        parser.add_argument("--today", type=iso_date, default=None, help="reference date")
         parser.add_argument("--dry-run", action="store_true", help="print the flags; store nothing")
         parser.add_argument(
             "--rules",
