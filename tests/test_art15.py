@@ -320,6 +320,7 @@ def test_all_casework_content_by_category(world, as_member):
         "referrals": [],
         "referral_steps": [],
         "participations": [],
+        "career_flags": [],
     }
     sources = {s["record"].split(" ")[0] for s in data["sources"]}
     assert len(sources) >= 5

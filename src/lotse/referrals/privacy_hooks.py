@@ -247,8 +247,8 @@ _FLAG_COLUMNS: list[Column] = [
 ]
 
 
-def _flag_row(flag: CareerFlag) -> dict[str, Any]:
-    from .careers_selectors import flag_reason, rule_labels, rule_name
+def _flag_row(flag: CareerFlag, rules: dict[str, Any]) -> dict[str, Any]:
+    from .careers_selectors import flag_reason, rule_name
     from .careers_services import evidence_refs
 
     parts, _referral = evidence_refs(flag.evidence)
@@ -263,7 +263,7 @@ def _flag_row(flag: CareerFlag) -> dict[str, Any]:
     return {
         "id": flag.pk,
         "case": flag.case_id,
-        "rule": rule_name(rule_labels().get(flag.rule), flag.rule),
+        "rule": rule_name(rules.get(flag.rule), flag.rule),
         "reason": flag_reason(flag.rule, flag.evidence),
         "participations": ", ".join(str(p) for p in parts) or "–",
         "raised_at": flag.raised_at,
@@ -276,7 +276,10 @@ def _flag_row(flag: CareerFlag) -> dict[str, Any]:
 def art15_tables(report: ReportData) -> list[Table]:
     """Referrals, their steps and participations, and the measure-career flags
     (category ``participations``)."""
+    from .careers_selectors import rule_labels
+
     data = _data(report)
+    rules = rule_labels()
     return [
         Table(
             "referrals",
@@ -333,7 +336,7 @@ def art15_tables(report: ReportData) -> list[Table]:
             "career_flags",
             gettext_lazy("Measure-career flags (patterns found in the participations)"),
             _FLAG_COLUMNS,
-            [_flag_row(f) for f in data.career_flags],
+            [_flag_row(f, rules) for f in data.career_flags],
         ),
     ]
 
