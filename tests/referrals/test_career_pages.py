@@ -212,9 +212,9 @@ def test_counts_by_provider_and_category_from_the_evidence(world, flagged):
 
 
 def test_a_minimum_below_three_is_refused(world, settings):
-    settings.LOTSE_CAREER_MIN_COUNT = 2
+    settings.LOTSE_DISCLOSURE_K = 2
     with pytest.raises(ImproperlyConfigured):
         career_flag_counts(actor=world.coordinator)
-    settings.LOTSE_CAREER_MIN_COUNT = 3
+    settings.LOTSE_DISCLOSURE_K = 3
     _persons_with_flag(3, "gap")
     assert [r.open for r in career_flag_counts(actor=world.coordinator).by_rule] == [3]

@@ -13,8 +13,8 @@ This module runs the same rules over all persons at once:
   the few milliseconds such an update may take). Both give the same frame; a test
   holds them equal on random data.
 - :func:`load_frames` / :func:`load_person` — the input from the database: one SQL
-  query per table, fetched in batches straight into polars (the only Django code
-  here, imported inside those functions).
+  query per table, fetched in batches straight into polars (``core.frames``; the
+  only database code here).
 - :func:`bench_scan` — the benchmark over synthetic frames (:func:`bench_frames`).
 
     frames = load_frames()
@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
+
+from lotse.core.frames import conform, read_frame
 
 from .careers_rules import (
     ABORTED,
@@ -147,41 +149,19 @@ class CareerFrames:
     def normalized(self) -> CareerFrames:
         """Columns of the schemas, in their types; null text as "" (a referral's
         missing category as null)."""
-        refs = _conform(self.referrals, REFERRAL_SCHEMA, _TEXT["referrals"]).with_columns(
+        refs = conform(self.referrals, REFERRAL_SCHEMA, _TEXT["referrals"]).with_columns(
             category=pl.when(pl.col("category") != "").then(pl.col("category"))
         )
         return CareerFrames(
-            participations=_conform(
+            participations=conform(
                 self.participations, PARTICIPATION_SCHEMA, _TEXT["participations"]
             ),
-            plan_steps=_conform(self.plan_steps, PLAN_STEP_SCHEMA, _TEXT["plan_steps"]),
+            plan_steps=conform(self.plan_steps, PLAN_STEP_SCHEMA, _TEXT["plan_steps"]),
             referrals=refs,
             open_persons=None
             if self.open_persons is None
-            else _conform(self.open_persons, PERSON_SCHEMA, ()).unique(),
+            else conform(self.open_persons, PERSON_SCHEMA, ()).unique(),
         )
-
-
-def _conform(
-    df: pl.DataFrame, schema: Mapping[str, pl.DataType], text: Iterable[str]
-) -> pl.DataFrame:
-    missing = [c for c in schema if c not in df.columns]
-    if missing:
-        raise ValueError(f"missing column(s): {', '.join(missing)}")
-    exprs = []
-    for name, dtype in schema.items():
-        col = pl.col(name)
-        current = df.schema[name]
-        if dtype == pl.Date() and current == pl.String():
-            col = col.str.slice(0, 10).str.to_date("%Y-%m-%d")
-        elif dtype == pl.Date() and isinstance(current, pl.Datetime):
-            col = col.dt.date()
-        elif current != dtype:
-            col = col.cast(dtype)
-        if name in text:
-            col = col.fill_null("")
-        exprs.append(col.alias(name))
-    return df.select(exprs)
 
 
 # --- the full scan (polars) -------------------------------------------------------------
@@ -822,7 +802,6 @@ def scan(
 # that the rest stays importable (and benchmarkable) without configured settings.
 
 # Rows fetched per round trip when loading all persons.
-LOAD_BATCH_SIZE = 100_000
 
 
 def _querysets(person_ids: Iterable[int] | None) -> dict[str, QuerySet[Any, Any]]:
@@ -856,37 +835,15 @@ def _querysets(person_ids: Iterable[int] | None) -> dict[str, QuerySet[Any, Any]
     }
 
 
-def _read(qs: QuerySet[Any, Any], schema: Mapping[str, pl.DataType], using: str) -> pl.DataFrame:
-    """Run the query's SQL on a plain cursor and build the frame from row batches
-    (no model instances, no per-row converters; dates arrive as dates or ISO text
-    depending on the database and are typed by :meth:`CareerFrames.normalized`)."""
-    from django.db import connections
-
-    sql, params = qs.query.get_compiler(using=using).as_sql()
-    names = list(schema)
-    chunks: list[pl.DataFrame] = []
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(LOAD_BATCH_SIZE):
-            chunks.append(
-                pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None).pipe(
-                    _conform, schema, ()
-                )
-            )
-    if not chunks:
-        return pl.DataFrame(schema=dict(schema))
-    return pl.concat(chunks, rechunk=True)
-
-
 def load_frames(*, person_ids: Iterable[int] | None = None, using: str = "default") -> CareerFrames:
     """The scan's input for all persons (or for ``person_ids``): one query per table.
     Plan steps and referrals are dated by their day in the current time zone."""
     qs = _querysets(person_ids)
     return CareerFrames(
-        participations=_read(qs["participations"], PARTICIPATION_SCHEMA, using),
-        plan_steps=_read(qs["plan_steps"], PLAN_STEP_SCHEMA, using),
-        referrals=_read(qs["referrals"], REFERRAL_SCHEMA, using),
-        open_persons=_read(qs["open_persons"], PERSON_SCHEMA, using),
+        participations=read_frame(qs["participations"], PARTICIPATION_SCHEMA, using),
+        plan_steps=read_frame(qs["plan_steps"], PLAN_STEP_SCHEMA, using),
+        referrals=read_frame(qs["referrals"], REFERRAL_SCHEMA, using),
+        open_persons=read_frame(qs["open_persons"], PERSON_SCHEMA, using),
     ).normalized()
 
 

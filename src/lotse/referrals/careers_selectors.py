@@ -9,9 +9,10 @@
   case not shared with the reader are counted, never shown. Every read is logged.
 * Coordinators and analysts see counts only (``career_flag_counts``): persons with an
   open flag (and with a flag resolved in the last 12 months) by rule, provider, offer
-  category and district, set-based in SQL and polars; counts below
-  ``LOTSE_CAREER_MIN_COUNT`` (default 5) are suppressed until the disclosure control
-  of the analytics (#7) exists.
+  category and district, set-based in SQL and polars, published through the
+  disclosure control (``core.disclosure``: counts below k withheld; the counts do not
+  add up — a person can have several flags — so no totals and no secondary
+  suppression are needed).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import Q, QuerySet, Value, When
@@ -34,6 +35,7 @@ from django.utils.translation import ngettext
 
 from lotse.casework.models import Case
 from lotse.casework.selectors import case_get, log_rows
+from lotse.core.disclosure import Policy, current_policy, protect
 from lotse.core.models import Membership
 from lotse.core.roles import Perm
 from lotse.offers.codes import Level, OfferCategory
@@ -341,13 +343,14 @@ def career_flag_get(*, actor: Membership | None, flag_id: int, log: bool = True)
 @dataclass
 class CountRow:
     label: str
-    open: int | None  # None: fewer than the minimum, suppressed
+    open: int | None  # None: withheld by the disclosure control
     resolved: int | None
 
 
 @dataclass
 class CareerCounts:
     min_count: int
+    legend: str
     by_rule: list[CountRow]
     by_provider: list[CountRow]
     by_category: list[CountRow]
@@ -357,11 +360,9 @@ class CareerCounts:
 RESOLVED_WINDOW = dt.timedelta(days=365)
 
 
-def _suppress(n: int, k: int) -> int | None:
-    return n if n >= k else None
-
-
-def _count_rows(pairs: pl.DataFrame, dim: str, labels: dict[Any, str], k: int) -> list[CountRow]:
+def _count_rows(
+    pairs: pl.DataFrame, dim: str, labels: dict[Any, str], policy: Policy
+) -> list[CountRow]:
     """Distinct persons per value of ``dim`` and state, small counts suppressed; rows
     with nothing to show are left out (their existence would tell a small count)."""
     if pairs.is_empty():
@@ -374,25 +375,22 @@ def _count_rows(pairs: pl.DataFrame, dim: str, labels: dict[Any, str], k: int) -
             pl.col("person_id").filter(pl.col("state") == "resolved").n_unique().alias("resolved"),
         )
     )
+    values = list(counts.iter_rows())
+    table = protect(
+        [[o, r] for _value, o, r in values],
+        row_labels=[labels.get(value, str(value)) for value, _o, _r in values],
+        col_labels=["open", "resolved"],
+        row_totals=False,
+        col_totals=False,
+        policy=policy,
+    )
     rows = [
-        CountRow(labels.get(value, str(value)), _suppress(o, k), _suppress(r, k))
-        for value, o, r in counts.iter_rows()
+        CountRow(label, cells[0].value, cells[1].value)
+        for label, cells, _total in table.rows()
+        if not all(c.suppressed for c in cells)
     ]
-    rows = [r for r in rows if r.open is not None or r.resolved is not None]
     rows.sort(key=lambda r: (-(r.open or 0), r.label))
     return rows
-
-
-MIN_COUNT_FLOOR = 3
-
-
-def min_count() -> int:
-    k = int(settings.LOTSE_CAREER_MIN_COUNT)
-    if k < MIN_COUNT_FLOOR:
-        raise ImproperlyConfigured(
-            f"LOTSE_CAREER_MIN_COUNT must be at least {MIN_COUNT_FLOOR}, not {k}"
-        )
-    return k
 
 
 def career_flag_counts(*, actor: Membership | None) -> CareerCounts:
@@ -400,7 +398,7 @@ def career_flag_counts(*, actor: Membership | None) -> CareerCounts:
     rule, provider, offer category and district. No person, no name: not logged."""
     if actor is None or not actor.has_perm(Perm.CAREER_STATS):
         raise PermissionDenied
-    k = min_count()
+    policy = current_policy()
     since = timezone.now() - RESOLVED_WINDOW
     relevant = CareerFlag.objects.filter(OPEN | Q(resolved_at__gte=since)).annotate(
         state=SqlCase(When(resolved_at__isnull=True, then=Value("open")), default=Value("resolved"))
@@ -445,9 +443,10 @@ def career_flag_counts(*, actor: Membership | None) -> CareerCounts:
     rules = rule_labels()
     categories = {c: str(label) for c, label in OfferCategory.choices}
     return CareerCounts(
-        min_count=k,
-        by_rule=_count_rows(flags, "rule", {c: rule_name(r, c) for c, r in rules.items()}, k),
-        by_provider=_count_rows(linked, "provider", {}, k),
-        by_category=_count_rows(linked, "category", categories, k),
-        by_district=_count_rows(flags, "district", {}, k),
+        min_count=policy.k,
+        legend=policy.legend(),
+        by_rule=_count_rows(flags, "rule", {c: rule_name(r, c) for c, r in rules.items()}, policy),
+        by_provider=_count_rows(linked, "provider", {}, policy),
+        by_category=_count_rows(linked, "category", categories, policy),
+        by_district=_count_rows(flags, "district", {}, policy),
     )
