@@ -276,9 +276,11 @@ def test_the_migration_encrypts_plain_rows_and_reverses_to_plain(world):
 # --- settings --------------------------------------------------------------------------
 
 
-def _import_prod_settings(tmp_path: Path, field_keys: str | None) -> subprocess.CompletedProcess:
+def _import_prod_settings(
+    tmp_path: Path, field_keys: str | None, analytics_key: str = "a" * 40
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"LOTSE_FIELD_KEYS", "SECRET_KEY"}}
-    env.update(SECRET_KEY="p" * 50, LOTSE_VAR_DIR=str(tmp_path))
+    env.update(SECRET_KEY="p" * 50, LOTSE_VAR_DIR=str(tmp_path), LOTSE_ANALYTICS_KEY=analytics_key)
     if field_keys is not None:
         env["LOTSE_FIELD_KEYS"] = field_keys
     return subprocess.run(
@@ -307,6 +309,13 @@ def test_production_refuses_to_start_without_usable_keys(tmp_path, field_keys, m
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
     assert NEW not in result.stderr  # keys are never echoed
+
+
+@pytest.mark.parametrize("analytics_key", ["", "short", "p" * 50])
+def test_production_refuses_to_start_without_an_own_analytics_key(tmp_path, analytics_key):
+    result = _import_prod_settings(tmp_path, NEW, analytics_key=analytics_key)
+    assert result.returncode != 0
+    assert "LOTSE_ANALYTICS_KEY must be set" in result.stderr
 
 
 def test_production_starts_with_keys(tmp_path):

@@ -182,6 +182,25 @@ TABLE: dict[str, Spec] = {
     "referrals:career_overview": Spec(perm=Perm.CAREER_STATS, case=False),
     "referrals:career_rules": Spec(perm=Perm.CAREER_RULES, case=False),
     "referrals:career_rule_edit": Spec(perm=Perm.CAREER_RULES, case=False, args="career_rule"),
+    # analytics (#7): aggregates only, no case
+    "analytics:index": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:situation": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:refresh": Spec(perm=Perm.ANALYTICS_MANAGE, case=False, method="post", ok=302),
+    "analytics:gaps": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:quality": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:goals": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:goal_new": Spec(perm=Perm.GOALS_EDIT, case=False),
+    "analytics:goal_edit": Spec(perm=Perm.GOALS_EDIT, case=False, args="goal_id"),
+    "analytics:goal_delete": Spec(
+        perm=Perm.GOALS_EDIT, case=False, method="post", ok=302, args="goal_id"
+    ),
+    "analytics:gap_detail": Spec(perm=Perm.ANALYTICS_VIEW, case=False, args="gap_cell"),
+    "analytics:classification": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:population_list": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:population_import": Spec(perm=Perm.ANALYTICS_MANAGE, case=False),
+    "analytics:population_delete": Spec(
+        perm=Perm.ANALYTICS_MANAGE, case=False, method="post", ok=302, args="population_list"
+    ),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -342,7 +361,21 @@ def _objects(world) -> dict[str, Any]:
         evidence_key="p:0",
         evidence={"from": "2025-01-01", "to": "2025-06-01", "days": 151, "until_today": False},
     )
+    from lotse.analytics.models import Goal, PopulationList
+
+    principle = Goal.objects.create(level="principle", title="Ausbildung für alle")
+
+    population_list = PopulationList.objects.create(
+        source="Ausländerbehörde",
+        reference_date=dt.date(2026, 6, 30),
+        file_name="liste.csv",
+        organisation=world.lead,
+        imported_by=cm.user,
+    )
     return {
+        "gap_cell": ["deutsch_b1", "jv_geduldet"],
+        "goal_id": [principle.pk],
+        "population_list": [population_list.pk],
         "case": [case.pk],
         "case_pk": [case.pk],
         "career_flag": [flag.pk],

@@ -587,6 +587,10 @@ ELSEWHERE = {
     ("get", "/referrals"): "test_referrals_api.py: boxes per role, consent withdrawn, queries",
     ("get", "/careers/flags"): "test_careers_api.py: scoped list per role, logged, queries",
     ("get", "/careers/counts"): "test_careers_api.py: coordinators and analysts, suppression",
+    ("get", "/analytics/situation"): "test_analytics_api.py: roles, logging, withheld counts",
+    ("get", "/analytics/gaps"): "test_analytics_api.py: roles, logging, withheld counts",
+    ("get", "/analytics/quality"): "test_analytics_api.py: roles, logging",
+    ("get", "/analytics/goals"): "test_analytics_api.py: roles, logging",
 }
 
 

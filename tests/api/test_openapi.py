@@ -49,6 +49,10 @@ PATHS = {
     "/api/v1/careers/flags/{flag_id}": {"get"},
     "/api/v1/careers/flags/{flag_id}/resolve": {"post"},
     "/api/v1/careers/counts": {"get"},
+    "/api/v1/analytics/situation": {"get"},
+    "/api/v1/analytics/gaps": {"get"},
+    "/api/v1/analytics/quality": {"get"},
+    "/api/v1/analytics/goals": {"get"},
 }
 
 

@@ -117,5 +117,6 @@ def seeded_code_lists(transactional_db) -> None:
         "lotse.core.migrations.0002_default_data",
         "lotse.casework.migrations.0003_default_guide",
         "lotse.privacy.migrations.0002_default_legal_bases",
+        "lotse.people.migrations.0002_target_groups",
     ):
         importlib.import_module(module).forwards(apps, None)

@@ -83,14 +83,17 @@ class ResolveIn(InputSchema):
 
 class CountRowOut(Schema):
     label: str
-    open: int | None = Field(description="persons with an open flag; null below the minimum")
+    open: int | None = Field(
+        description="persons with an open flag; null: withheld by the disclosure control"
+    )
     resolved: int | None = Field(
-        description="persons with a flag resolved in the last 12 months; null below the minimum"
+        description="persons with a flag resolved in the last 12 months; null: withheld"
     )
 
 
 class CountsOut(Schema):
-    min_count: int
+    min_count: int = Field(description="k of the disclosure control: smaller counts are null")
+    legend: str
     by_rule: list[CountRowOut]
     by_provider: list[CountRowOut]
     by_category: list[CountRowOut]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from . import (
+    analytics,
     careers,
     cases,
     casework_items,
@@ -63,3 +64,4 @@ api.add_router("", offers.router)
 # /referrals, /participations and /cases/{case_id}/referrals, /chain, /participations
 api.add_router("", referrals.router)
 api.add_router("", careers.router)
+api.add_router("", analytics.router)

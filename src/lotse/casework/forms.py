@@ -12,7 +12,7 @@ from lotse.core.forms import DateTimeInput, Form, ModelForm, choice_field, model
 from lotse.core.models import District, Membership, NeedType, Organisation, User
 from lotse.core.roles import CASEWORK_ROLES
 from lotse.people.codes import CefrLevel, HouseholdRole, Language, ResidenceStatus
-from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod
+from lotse.people.models import BenefitPeriod, Person, ResidenceStatusPeriod, TargetGroup
 from lotse.people.services import PERSON_FIELDS
 
 from .codes import ClosingReason, ItemKind, LifeDomain, Phase, Priority, QuestionKind
@@ -45,6 +45,18 @@ class CaseFilterForm(Form):
         label=_("Currently without any offer"),
         required=False,
         help_text=_("No running participation and no open referral."),
+    )
+    need = forms.ModelChoiceField(
+        label=_("Open need"),
+        required=False,
+        queryset=NeedType.objects.filter(is_active=True),
+        to_field_name="code",
+    )
+    target_group = forms.ModelChoiceField(
+        label=_("Target group"),
+        required=False,
+        queryset=TargetGroup.objects.filter(is_active=True),
+        to_field_name="code",
     )
 
 

@@ -22,11 +22,12 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from lotse.core.models import AccessAction, Membership
+from lotse.core.models import AccessAction, Membership, NeedType
 from lotse.core.roles import Perm
 from lotse.core.services import access_log_record
-from lotse.people.codes import ResidenceStatus
-from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod
+from lotse.eligibility.engine import add_years
+from lotse.people.codes import STATUS_GROUP, ResidenceStatus
+from lotse.people.models import BenefitPeriod, ResidenceStatusPeriod, TargetGroup
 from lotse.people.names import fold, skeleton
 from lotse.people.selectors import timeline_mark_current
 from lotse.privacy.access import (
@@ -41,7 +42,7 @@ from lotse.privacy.categories import LIFE_DOMAIN_CATEGORY, Category
 from lotse.referrals.codes import OPEN_STATUSES
 from lotse.referrals.models import Participation, Referral
 
-from .codes import NoteVisibility
+from .codes import ItemKind, NeedStatus, NoteVisibility
 from .models import (
     Appointment,
     Assessment,
@@ -98,6 +99,8 @@ class CaseFilters:
     manager_id: int | None = None
     include_closed: bool = False
     without_offer: bool = False
+    need_type: NeedType | None = None  # an open need of this type in an assessment
+    target_group: TargetGroup | None = None  # status group and age today
 
 
 def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySet[Case]:
@@ -138,11 +141,39 @@ def cases_filtered(*, actor: Membership | None, filters: CaseFilters) -> QuerySe
         qs = qs.filter(category_q(actor, Category.PARTICIPATIONS)).exclude(
             Q(Exists(running)) | Q(Exists(pending))
         )
+    if filters.need_type is not None:
+        # The drill-down of the gap analysis; only where the need's domain is shared.
+        need = filters.need_type
+        open_need = AssessmentItem.objects.filter(
+            assessment__case=OuterRef("pk"),
+            kind=ItemKind.NEED,
+            status__in=[NeedStatus.OPEN, NeedStatus.IN_PROGRESS],
+            need_type=need,
+        )
+        category = LIFE_DOMAIN_CATEGORY.get(need.life_domain, Category.PLAN)
+        qs = qs.filter(category_q(actor, category), Exists(open_need))
+    if filters.target_group is not None:
+        qs = qs.filter(_target_group_q(actor, filters.target_group))
     if filters.phase:
         qs = qs.filter(phase=filters.phase)
     elif not filters.include_closed:
         qs = qs.exclude(phase="closed")
     return qs
+
+
+def _target_group_q(actor: Membership, group: TargetGroup) -> Q:
+    """Cases of persons in ``group`` today: the residence status and the birth date
+    must both be shared with the actor."""
+    today = timezone.localdate()
+    q = category_q(actor, Category.MASTER)
+    if group.age_min is not None:
+        q &= Q(person__birth_date__lte=add_years(today, -group.age_min))
+    if group.age_max is not None:
+        q &= Q(person__birth_date__gt=add_years(today, -(group.age_max + 1)))
+    if group.status_groups:
+        statuses = [s for s, g in STATUS_GROUP.items() if g in group.status_groups]
+        q &= category_q(actor, Category.RESIDENCE) & Q(current_status__in=statuses)
+    return q
 
 
 def case_list(*, actor: Membership | None, filters: CaseFilters, page: int = 1) -> Page:

@@ -66,6 +66,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             phase=data["phase"],
             manager_id=acting_membership(request).user_id if data["mine"] else None,
             without_offer=data["without_offer"],
+            need_type=data["need"],
+            target_group=data["target_group"],
         )
     page = selectors.case_list(
         actor=acting_membership(request), filters=filters, page=page_number(request)

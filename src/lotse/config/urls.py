@@ -9,4 +9,5 @@ urlpatterns = [
     path("eligibility/", include("lotse.eligibility.urls")),
     path("offers/", include("lotse.offers.urls")),
     path("referrals/", include("lotse.referrals.urls")),
+    path("analytics/", include("lotse.analytics.urls")),
 ]

@@ -42,6 +42,14 @@ class Perm:
     # (aggregates with small counts suppressed; no person).
     CAREER_RULES = "careers.rules"
     CAREER_STATS = "careers.stats"
+    # Analytics (#7): pseudonymised, disclosure-controlled statistics; managing them
+    # (refreshing the data, importing the authorities' aggregate lists).
+    ANALYTICS_VIEW = "analytics.view"
+    ANALYTICS_MANAGE = "analytics.manage"
+    # The classification of needs per target group for the gap analysis.
+    GAPS_CLASSIFY = "analytics.classify"
+    # The goal system (goals, indicators, targets) of the steering group.
+    GOALS_EDIT = "analytics.goals"
 
 
 CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})
@@ -68,6 +76,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.BREAK_GLASS,
             Perm.OFFER_EDIT,
             Perm.REFERRAL_RECEIVE,
+            # Statistics of the alliance; the gap analysis drills down to own cases.
+            Perm.ANALYTICS_VIEW,
         }
     ),
     Role.PARTNER_STAFF: frozenset(
@@ -89,9 +99,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.OFFER_EDIT_ALL,
             Perm.CAREER_RULES,
             Perm.CAREER_STATS,
+            Perm.ANALYTICS_VIEW,
+            Perm.GAPS_CLASSIFY,
+            Perm.GOALS_EDIT,
         }
     ),
-    Role.ANALYST: frozenset({Perm.API_TOKEN, Perm.CAREER_STATS}),
+    Role.ANALYST: frozenset(
+        {
+            Perm.API_TOKEN,
+            Perm.CAREER_STATS,
+            Perm.ANALYTICS_VIEW,
+            Perm.ANALYTICS_MANAGE,
+            Perm.GAPS_CLASSIFY,
+            Perm.GOALS_EDIT,
+        }
+    ),
     Role.VOLUNTEER: frozenset(),
     Role.ORG_ADMIN: frozenset(
         {Perm.GUIDE_EDIT, Perm.AGREEMENT_EDIT, Perm.API_TOKEN, Perm.OFFER_EDIT}

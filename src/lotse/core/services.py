@@ -100,6 +100,33 @@ def access_log_record(
     return len(entries)
 
 
+def access_log_record_aggregate(
+    *,
+    actor: Membership | None,
+    action: str,
+    categories: Iterable[str],
+    object_type: str,
+    object_id: str = "",
+    purpose: str = "statistics",
+) -> None:
+    """One entry, without a person, for statistics computed over the personal data of
+    many (who looked at which aggregate of which categories, when). The Art. 15 report
+    of a person does not list it: it discloses nothing about anybody."""
+    entry = AccessLogEntry(
+        at=timezone.now(),
+        person_id=None,
+        action=action,
+        categories=sorted(set(categories)),
+        basis="aggregate",
+        purpose=purpose,
+        object_type=object_type,
+        object_id=object_id,
+        **_actor_fields(actor),
+    )
+    with transaction.atomic():
+        _append(_lock_head(), [entry])
+
+
 def access_log_redact_person(
     *, person_id: int, actor: Membership | None = None, purpose: str = RETENTION_BASIS
 ) -> int:

@@ -218,25 +218,27 @@ class Rows(list[Row]):
     ignored_columns: tuple[str, ...] = ()
 
 
-def _fold_header(text: str) -> str:
+def fold_header(text: str) -> str:
     text = " ".join(str(text).split()).casefold().rstrip("*").strip()
     for old, new in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("-", " ")):
         text = text.replace(old, new)
     return text
 
 
-_HEADER_LOOKUP = {_fold_header(c.header): c.header for c in COLUMNS} | {
+_HEADER_LOOKUP = {fold_header(c.header): c.header for c in COLUMNS} | {
     "email": "E-Mail",
     "e mail adresse": "E-Mail",
 }
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_upload(file: Any, filename: str) -> Rows:
-    """The rows of an uploaded .xlsx or .csv file (bytes or a file object)."""
+def read_table(file: Any, filename: str) -> Iterator[list[Any]]:
+    """The raw rows of an uploaded .xlsx or .csv file (bytes or a file object), after
+    the checks of size, emptiness and type (:class:`ImportFileError` with a message for
+    the user). Also used by the import of the population lists (analytics)."""
     if isinstance(file, bytes | bytearray):
         data = bytes(file)
     else:
@@ -252,15 +254,23 @@ def parse_upload(file: Any, filename: str) -> Rows:
         raise ImportFileError(_("The file is empty."))
     suffix = PurePath(filename or "").suffix.lower()
     if suffix == ".xlsx":
-        return _rows_from_table(_read_xlsx(data), unescape=False)
+        return _read_xlsx(data)
     if suffix in {".csv", ".txt"}:
-        return _rows_from_table(_read_csv(data), unescape=True)
+        return _read_csv(data)
     if suffix in {".xls", ".ods", ".numbers", ".xlsm"}:
         raise ImportFileError(
             _("Files of type %(suffix)s cannot be read. Save the table as .xlsx or .csv.")
             % {"suffix": suffix}
         )
     raise ImportFileError(_("Only .xlsx and .csv files can be imported."))
+
+
+def parse_upload(file: Any, filename: str) -> Rows:
+    """The rows of an uploaded .xlsx or .csv file (bytes or a file object)."""
+    table = read_table(file, filename)
+    # Our CSV export escapes text that a spreadsheet would take for a formula.
+    unescape = PurePath(filename or "").suffix.lower() != ".xlsx"
+    return _rows_from_table(table, unescape=unescape)
 
 
 def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
@@ -289,7 +299,7 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
                 for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
                     rows.append(list(values))
                     if len(rows) > MAX_SCANNED_ROWS:
-                        raise ImportFileError(_too_many_rows())
+                        raise ImportFileError(too_many_rows_message())
             finally:
                 workbook.close()
     except ImportFileError:
@@ -341,7 +351,7 @@ def _read_csv(data: bytes) -> Iterator[list[Any]]:
         for values in reader:
             rows.append(values[:MAX_COLUMNS])
             if len(rows) > MAX_SCANNED_ROWS:
-                raise ImportFileError(_too_many_rows())
+                raise ImportFileError(too_many_rows_message())
     except csv.Error as exc:
         raise ImportFileError(
             _("The CSV file is malformed in line %(line)s: %(error)s")
@@ -350,7 +360,7 @@ def _read_csv(data: bytes) -> Iterator[list[Any]]:
     return iter(rows)
 
 
-def _too_many_rows() -> str:
+def too_many_rows_message() -> str:
     return _("The file has more than %(max)s rows. Split it into several files.") % {
         "max": number_format(MAX_ROWS, force_grouping=True)
     }
@@ -367,7 +377,7 @@ def _rows_from_table(table: Iterator[list[Any]], *, unescape: bool) -> Rows:
     header: list[Any] | None = None
     for values in table:
         number += 1
-        if any(not _is_blank(v) for v in values):
+        if any(not is_blank(v) for v in values):
             header = values
             break
     if header is None:
@@ -375,9 +385,9 @@ def _rows_from_table(table: Iterator[list[Any]], *, unescape: bool) -> Rows:
     positions: dict[int, str] = {}
     ignored: list[str] = []
     for index, cell in enumerate(header):
-        if _is_blank(cell):
+        if is_blank(cell):
             continue
-        name = _HEADER_LOOKUP.get(_fold_header(str(cell)))
+        name = _HEADER_LOOKUP.get(fold_header(str(cell)))
         if name is None:
             ignored.append(str(cell).strip())
         elif name in positions.values():
@@ -399,10 +409,10 @@ def _rows_from_table(table: Iterator[list[Any]], *, unescape: bool) -> Rows:
     rows.ignored_columns = tuple(ignored)
     for values in table:
         number += 1
-        if all(_is_blank(v) for v in values):
+        if all(is_blank(v) for v in values):
             continue
         if len(rows) >= MAX_ROWS:
-            raise ImportFileError(_too_many_rows())
+            raise ImportFileError(too_many_rows_message())
         cells = {
             name: (_unescape(values[i]) if unescape else values[i]) if i < len(values) else None
             for i, name in positions.items()
@@ -545,12 +555,12 @@ class _Lookups:
 
 def _id(value: Any) -> int | None:
     try:
-        return _to_int(value)
+        return cell_int(value)
     except CellProblem:
         return None
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -564,11 +574,11 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _to_int(value: Any) -> int | None:
-    if _is_blank(value):
+def cell_int(value: Any) -> int | None:
+    if is_blank(value):
         return None
     if isinstance(value, bool):
-        raise CellProblem(_("“%(value)s” is not a whole number.") % {"value": _text(value)})
+        raise CellProblem(_("“%(value)s” is not a whole number.") % {"value": cell_text(value)})
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -576,7 +586,7 @@ def _to_int(value: Any) -> int | None:
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "")
         if not re.fullmatch(r"[+-]?\d+", text):
-            raise CellProblem(_("“%(value)s” is not a whole number.") % {"value": _text(value)})
+            raise CellProblem(_("“%(value)s” is not a whole number.") % {"value": cell_text(value)})
         number = int(text)
     if number < 0:
         raise CellProblem(_("The number cannot be negative."))
@@ -584,7 +594,7 @@ def _to_int(value: Any) -> int | None:
 
 
 def _to_date(value: Any) -> dt.date | None:
-    if _is_blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
@@ -604,36 +614,36 @@ def _to_date(value: Any) -> dt.date | None:
 
 
 def _to_bool(value: Any) -> bool | None:
-    if _is_blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, bool):
         return value
-    text = _text(value).casefold()
+    text = cell_text(value).casefold()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise CellProblem(_("“%(value)s” is not “ja” or “nein”.") % {"value": _text(value)})
+    raise CellProblem(_("“%(value)s” is not “ja” or “nein”.") % {"value": cell_text(value)})
 
 
 def _split(value: Any) -> list[str]:
-    return [part.strip() for part in _text(value).split(";") if part.strip()]
+    return [part.strip() for part in cell_text(value).split(";") if part.strip()]
 
 
 def _convert(column: Column, value: Any, lookups: _Lookups) -> Any:
     """The model value of one cell; a blank cell gives the field's empty value."""
     kind = column.kind
     if kind == "text":
-        return _text(value)
+        return cell_text(value)
     if kind == "int":
-        return _to_int(value)
+        return cell_int(value)
     if kind == "date":
         return _to_date(value)
     if kind == "bool":
         return _to_bool(value)
     if kind == "choice":
         assert column.choices is not None
-        text = _text(value)
+        text = cell_text(value)
         if not text:
             return ""
         code = lookups.choice_map(column.choices).get(text.casefold())
@@ -666,7 +676,7 @@ def _convert(column: Column, value: Any, lookups: _Lookups) -> Any:
         needs = {lookups.need_types[part.casefold()] for part in given}
         return sorted(needs, key=lambda n: n.code)
     if kind == "provider":
-        text = _text(value)
+        text = cell_text(value)
         if not text:
             return None
         org = lookups.providers.get(text.casefold())
@@ -681,7 +691,7 @@ def _convert(column: Column, value: Any, lookups: _Lookups) -> Any:
             )
         return org
     if kind == "district":
-        text = _text(value)
+        text = cell_text(value)
         if not text:
             return None
         district = lookups.districts.get(text.casefold())
@@ -747,13 +757,13 @@ def _validate_row(
 
     offer: Offer | None = None
     raw_id = row.values.get("ID")
-    if not _is_blank(raw_id):
+    if not is_blank(raw_id):
         try:
-            offer_id = _to_int(raw_id)
+            offer_id = cell_int(raw_id)
         except CellProblem:
             offer_id = None
         if offer_id is None:
-            error("ID", _("“%(value)s” is not an offer ID.") % {"value": _text(raw_id)})
+            error("ID", _("“%(value)s” is not an offer ID.") % {"value": cell_text(raw_id)})
         elif offer_id in seen_ids:
             error(
                 "ID",
@@ -857,7 +867,7 @@ def _validate_row(
                 else:  # pragma: no cover - every editable field has a column
                     result.errors.append(CellMessage(row.number, "", message))
 
-    result.title = _text(merged["title"])
+    result.title = cell_text(merged["title"])
     result.provider_name = provider.name if provider else ""
     if result.errors:
         result.action = ERROR

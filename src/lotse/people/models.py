@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -217,3 +217,33 @@ class BenefitPeriod(TimelineEntry):
     @property
     def label(self) -> str:
         return str(self.get_regime_display())
+
+
+class TargetGroup(models.Model):
+    """A named filter over persons (DESIGN §3): residence status groups × an age range,
+    e.g. "18–27, geduldet". The gap analysis and its drill-down to cases use them."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    # Codes of codes.StatusGroup; empty: every status.
+    status_groups = models.JSONField(_("residence status groups"), default=list, blank=True)
+    age_min = models.PositiveSmallIntegerField(_("age from"), null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField(_("age up to"), null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("target group")
+        verbose_name_plural = _("target groups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age_min__isnull=True)
+                | Q(age_max__isnull=True)
+                | Q(age_min__lte=F("age_max")),
+                name="target_group_age_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

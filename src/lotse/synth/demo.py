@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
 from dataclasses import dataclass
+from typing import Any
 
+import polars as pl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -30,6 +33,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from lotse.analytics import snapshot as analytics_snapshot
+from lotse.analytics.models import Goal, PopulationList
+from lotse.analytics.population import population_list_import
 from lotse.casework.models import (
     Appointment,
     Assessment,
@@ -766,7 +772,128 @@ def demo_users() -> list[DemoLogin]:
     # the nightly runs make them.
     transition_alerts_run(today=timezone.localdate())
     careers_scan_all(today=timezone.localdate())
+    analyst = Membership.objects.get(user__username=str(Role.ANALYST), role=Role.ANALYST)
+    _population_list(analyst)
+    _goal_tree()
     return logins
+
+
+# The demo's goal system (issue #7): "Gemeinsam klappt's" as principle, two framework
+# goals, a result goal for every indicator type (level, title, indicator, params,
+# target, higher is better).
+DEMO_GOALS: list[tuple[str, str, str, dict[str, Any], float | None, bool]] = [
+    (
+        "principle",
+        "Jede junge Person der Zielgruppe erhält ein Angebot von Ausbildung oder "
+        "Arbeit – unabhängig von der Bleibeperspektive.",
+        "",
+        {},
+        None,
+        True,
+    ),
+    ("framework", "Zugang zu Sprache, Ausbildung und Arbeit sichern", "", {}, None, True),
+    (
+        "result",
+        "Jede berechtigte Person beginnt einen Integrationskurs innerhalb von 8 Wochen",
+        "started_within",
+        {"category": "integrationskurs", "weeks": 8, "months": 12},
+        80.0,
+        True,
+    ),
+    (
+        "result",
+        "Wartezeit bis zum Beginn eines Integrationskurses im Median höchstens 42 Tage",
+        "referral_days",
+        {"category": "integrationskurs", "months": 12},
+        42.0,
+        False,
+    ),
+    (
+        "result",
+        "60 % der Zielgruppe haben ein Angebot von Ausbildung oder Arbeit",
+        "offer_share",
+        {"months": 12},
+        60.0,
+        True,
+    ),
+    ("framework", "Maßnahmekarrieren vermeiden und Übergänge sichern", "", {}, None, True),
+    (
+        "result",
+        "Höchstens 10 % der Zielgruppe mit Hinweis auf eine Maßnahmekarriere",
+        "flagged_share",
+        {"rules": []},
+        10.0,
+        False,
+    ),
+    (
+        "result",
+        "Mindestens die Hälfte der Teilnahmen führt in 6 Monaten zu Übergang oder nächstem Schritt",
+        "transition_rate",
+        {"months": 24},
+        50.0,
+        True,
+    ),
+    (
+        "result",
+        "90 % der Fälle der Zielgruppe haben einen aktuellen Integrationsplan",
+        "plan_share",
+        {"months": 12},
+        90.0,
+        True,
+    ),
+]
+
+
+def _goal_tree() -> None:
+    if Goal.objects.exists():
+        return
+    parents: dict[str, Goal] = {}
+    for order, (level, title, indicator, params, target, higher) in enumerate(DEMO_GOALS):
+        parent = {"principle": None, "framework": "principle", "result": "framework"}[level]
+        goal = Goal.objects.create(
+            parent=parents.get(parent) if parent else None,
+            level=level,
+            title=title,
+            order=order,
+            indicator=indicator,
+            params=params,
+            target_value=target,
+            higher_is_better=higher,
+        )
+        parents[level] = goal
+
+
+def _population_list(analyst: Membership) -> None:
+    """The foreigners' authority's list of the target group by district and age band
+    (issue #7's coverage): the caseload of each district and band times 1.5–4 — more
+    young people live in the town than are in case management. Imported through the
+    service, as an analyst would, once."""
+    if PopulationList.objects.exists():
+        return
+    snap = analytics_snapshot.build(on=timezone.localdate())
+    counts = (
+        snap.persons.filter(pl.col("open_case") & pl.col("target_group"))
+        .group_by("district", "age_band")
+        .len()
+        .sort("district", "age_band")
+    )
+    rng = random.Random(7)
+    lines = ["Status;Alter;Bezirk;Anzahl"]
+    whole: dict[str, int] = {}
+    for district, band, n in counts.rows():
+        listed = round(n * rng.uniform(1.5, 4.0)) + rng.randint(0, 6)
+        whole[band] = whole.get(band, 0) + listed
+        if district:
+            lines.append(f";{band};{district};{listed}")
+    lines += [f";{band};;{n + rng.randint(10, 40)}" for band, n in sorted(whole.items())]
+    population_list_import(
+        actor=analyst,
+        source="Ausländerbehörde Auenstadt (Demo)",
+        reference_date=timezone.localdate().replace(day=1) - dt.timedelta(days=1),
+        note="Synthetische Zahlen für die Demo",
+        file="\n".join(lines).encode(),
+        filename="zielgruppe.csv",
+    )
 
 
 def format_logins(logins: list[DemoLogin]) -> list[str]:

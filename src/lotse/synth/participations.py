@@ -1316,7 +1316,9 @@ class _Planter:
                 steps = self.lay(items, [length], min(g1 + days(items[1][1]), self.horizon))
                 if steps is not None:
                     g1 = steps[1].start
-                    if self.covered(g1 - days(length), g1):
+                    # The gap rule looks back 24 months (``within_months``): older gaps
+                    # are history, not a positive.
+                    if self.covered(g1 - days(length), g1) or g1 < self.today - days(700):
                         return None
                 note = f"{length} days between two participations, before the plan"
         elif self.covered(self.today - days(length), self.today) and d.chance(0.6):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "lotse.eligibility",
     "lotse.offers",
     "lotse.referrals",
+    "lotse.analytics",
     "lotse.api",
     "lotse.synth",
 ]
@@ -181,9 +182,15 @@ LOTSE_RETENTION = {
     ),
 }
 
-# Measure careers (#6): counts of flagged persons below this are not shown (3 at least;
-# #7's disclosure control will take this over).
-LOTSE_CAREER_MIN_COUNT = int(os.environ.get("LOTSE_CAREER_MIN_COUNT", "5"))
+# Statistical disclosure control (core/disclosure.py): counts below k are withheld
+# (at least 3); published counts optionally rounded to multiples of 5 or 10.
+LOTSE_DISCLOSURE_K = int(os.environ.get("LOTSE_DISCLOSURE_K", "5"))
+LOTSE_DISCLOSURE_ROUNDING = int(os.environ.get("LOTSE_DISCLOSURE_ROUNDING", "0"))
+# Analytics (#7): the key of the pseudonyms (HMAC of the person id), separate from
+# SECRET_KEY so that neither reveals the other; prod requires it. The pseudonymised
+# snapshot the statistics are computed from is rebuilt after this many seconds.
+LOTSE_ANALYTICS_KEY = os.environ.get("LOTSE_ANALYTICS_KEY", "")
+LOTSE_ANALYTICS_TTL = int(os.environ.get("LOTSE_ANALYTICS_TTL", "900"))
 
 # Field-level change history (django-auditlog; models and fields in privacy/auditing.py).
 # No IP addresses of staff; the correlation id is the access log's request id.

@@ -12,6 +12,10 @@ DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set to at least 32 characters in production.")
+if len(LOTSE_ANALYTICS_KEY) < 32 or LOTSE_ANALYTICS_KEY == SECRET_KEY:  # noqa: F405
+    raise ImproperlyConfigured(
+        "LOTSE_ANALYTICS_KEY must be set to at least 32 characters, not the SECRET_KEY."
+    )
 validate_keys(LOTSE_FIELD_KEYS, production=True)  # noqa: F405  # ImproperlyConfigured if unusable
 
 # gunicorn serves the collected static files itself (whitenoise), with far-future caching.

@@ -15,6 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOTSE_FIELD_KEYS = [INSECURE_DEVELOPMENT_KEY]
 DOCUMENT_ROOT = Path(tempfile.mkdtemp(prefix="lotse-test-docs-"))
 ALLOWED_HOSTS = ["*"]
+LOTSE_ANALYTICS_KEY = "test-only-analytics-key"
+LOTSE_ANALYTICS_TTL = 0  # every test sees its own data; the cache has tests of its own
 AXES_ENABLED = os.environ.get("LOTSE_TEST_AXES", "1") == "1"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,6 +1,7 @@
 """`lotse bench [--persons N] [--requests R] [--offers K] [--eligibility-persons M]
-[--careers-participations P] [--only WHAT]`: page timings, catalogue search timings,
-eligibility engine throughput and the measure-career scan, one line per figure."""
+[--careers-participations P] [--analytics-persons A] [--only WHAT]`: page timings,
+catalogue search timings, eligibility engine throughput, the measure-career scan and
+the analytics, one line per figure."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from tqdm import tqdm
 
 from lotse.offers.models import Offer
 from lotse.people.models import Person
-from lotse.synth import bench, careers_bench, eligibility_bench, loader, offers_bench
+from lotse.synth import (
+    analytics_bench,
+    bench,
+    careers_bench,
+    eligibility_bench,
+    loader,
+    offers_bench,
+)
 from lotse.synth.management.commands.synth import synth_load
 
 BENCH_SEED = 4242
@@ -57,11 +65,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--only",
-            choices=["pages", "offers", "eligibility", "careers"],
+            choices=["pages", "offers", "eligibility", "careers", "analytics"],
             default=None,
             help="Run only the page benchmark, only the catalogue search benchmark, only "
             "the eligibility benchmark (without any database) or only the measure-career "
-            "scan. Default: all.",
+            "scan, or only the analytics. Default: all.",
+        )
+        parser.add_argument(
+            "--analytics-persons",
+            type=int,
+            default=1_000_000,
+            help="Persons of the in-memory analytics snapshot (synthetic; the issue's "
+            "figure: 1,000,000).",
         )
         parser.add_argument(
             "--careers-participations",
@@ -77,10 +92,11 @@ class Command(BaseCommand):
         eligibility: int = options["eligibility_persons"]
         offers: int = options["offers"]
         only: str | None = options["only"]
-        if min(persons, requests, eligibility, offers, options["careers_participations"]) < 1:
+        sizes = (options["careers_participations"], options["analytics_persons"])
+        if min(persons, requests, eligibility, offers, *sizes) < 1:
             raise CommandError(
-                "--persons, --requests, --offers, --eligibility-persons and "
-                "--careers-participations must be at least 1."
+                "--persons, --requests, --offers, --eligibility-persons, "
+                "--careers-participations and --analytics-persons must be at least 1."
             )
         own_db = False
         if only != "eligibility":
@@ -104,6 +120,11 @@ class Command(BaseCommand):
                 )
             except bench.BenchError as exc:
                 raise CommandError(str(exc)) from None
+        if only in (None, "analytics"):
+            analytics_bench.run_memory(
+                persons=options["analytics_persons"], out=self._out, seed=BENCH_SEED
+            )
+            analytics_bench.run_db(out=self._out)
 
     def _out(self, figure: str, value: str) -> None:
         self.stdout.write(f"{figure}: {value}")
