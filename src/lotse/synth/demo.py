@@ -690,7 +690,7 @@ TRANSITION_SOON = 20  # days: one of the case manager's persons turns 27, one re
 
 def _plant_transitions(cases: list[Case], keep: Case | None) -> None:
     """Issue #6 in the demo: within TRANSITION_SOON days one of the case manager's persons
-    turns 27 and one with a Gestattung reaches 36 months since entry (§ 2 AsylbLG), so
+    turns 27 and one with a Gestattung or Duldung reaches 36 months since entry (§ 2 AsylbLG), so
     that the transition alerts have something to say. Idempotent: a person who already
     fits is left alone; the young adult with the Duldung (`keep`) is never changed."""
     today = timezone.localdate()
@@ -704,7 +704,8 @@ def _plant_transitions(cases: list[Case], keep: Case | None) -> None:
     gestattung = set(
         ResidenceStatusPeriod.objects.filter(
             person__in=persons,
-            status="gestattung",
+            # Both are under the AsylbLG (§ 1 (1) no. 1 and 4): § 2 after 36 months.
+            status__in=("gestattung", "duldung"),
             valid_to__isnull=True,
             is_retraction=False,
             superseded_by__isnull=True,
