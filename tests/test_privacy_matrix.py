@@ -187,6 +187,7 @@ TABLE: dict[str, Spec] = {
     "analytics:situation": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
     "analytics:refresh": Spec(perm=Perm.ANALYTICS_MANAGE, case=False, method="post", ok=302),
     "analytics:gaps": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:flows": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
     "analytics:quality": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
     "analytics:goals": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
     "analytics:goal_new": Spec(perm=Perm.GOALS_EDIT, case=False),
@@ -201,6 +202,8 @@ TABLE: dict[str, Spec] = {
     "analytics:population_delete": Spec(
         perm=Perm.ANALYTICS_MANAGE, case=False, method="post", ok=302, args="population_list"
     ),
+    "analytics:reports": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
+    "analytics:report_download": Spec(perm=Perm.ANALYTICS_VIEW, case=False, args="council_report"),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -361,7 +364,7 @@ def _objects(world) -> dict[str, Any]:
         evidence_key="p:0",
         evidence={"from": "2025-01-01", "to": "2025-06-01", "days": 151, "until_today": False},
     )
-    from lotse.analytics.models import Goal, PopulationList
+    from lotse.analytics.models import CouncilReport, Goal, PopulationList
 
     principle = Goal.objects.create(level="principle", title="Ausbildung für alle")
 
@@ -372,7 +375,20 @@ def _objects(world) -> dict[str, Any]:
         organisation=world.lead,
         imported_by=cm.user,
     )
+    report = CouncilReport.objects.create(
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 6, 30),
+        title="Berichtsvorlage",
+        created_by=cm.user,
+        organisation=world.lead,
+        k=5,
+        rounding=0,
+        seconds=1.0,
+        pdf=b"%PDF-1.7",
+        xlsx=b"PK",
+    )
     return {
+        "council_report": [report.pk, "pdf"],
         "gap_cell": ["deutsch_b1", "jv_geduldet"],
         "goal_id": [principle.pk],
         "population_list": [population_list.pk],

@@ -32,6 +32,7 @@ def _snap(n_target: int, n_older: int = 0, **frames: pl.DataFrame) -> s.Snapshot
             district=pl.lit(""),
             status=pl.lit("duldung"),
             status_group=pl.lit("tolerated"),
+            arrival_group=pl.lit("tolerated"),
             regime=pl.lit(""),
             phase=pl.lit("planning"),
             open_case=pl.lit(True),

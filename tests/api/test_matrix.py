@@ -589,6 +589,7 @@ ELSEWHERE = {
     ("get", "/careers/counts"): "test_careers_api.py: coordinators and analysts, suppression",
     ("get", "/analytics/situation"): "test_analytics_api.py: roles, logging, withheld counts",
     ("get", "/analytics/gaps"): "test_analytics_api.py: roles, logging, withheld counts",
+    ("get", "/analytics/flows"): "tests/analytics/test_flows.py: roles, logging, withheld, filter",
     ("get", "/analytics/quality"): "test_analytics_api.py: roles, logging",
     ("get", "/analytics/goals"): "test_analytics_api.py: roles, logging",
 }

@@ -51,6 +51,7 @@ PATHS = {
     "/api/v1/careers/counts": {"get"},
     "/api/v1/analytics/situation": {"get"},
     "/api/v1/analytics/gaps": {"get"},
+    "/api/v1/analytics/flows": {"get"},
     "/api/v1/analytics/quality": {"get"},
     "/api/v1/analytics/goals": {"get"},
 }

@@ -61,6 +61,9 @@ PERSON_SCHEMA: dict[str, pl.DataType] = {
     "district": pl.String(),  # "" when not known
     "status": pl.String(),  # last residence status known on the day; "" none
     "status_group": pl.String(),
+    # Status group of the earliest effective residence status (by start, then id):
+    # the status at arrival, for the flows; "" none.
+    "arrival_group": pl.String(),
     "regime": pl.String(),  # last benefit regime known on the day; "" none
     "phase": pl.String(),  # of the latest case; "closed" when it is closed
     "open_case": pl.Boolean(),
@@ -141,6 +144,15 @@ def _latest(frame: pl.DataFrame, value: str) -> pl.DataFrame:
         frame.sort("person_id", "valid_from", "id")
         .group_by("person_id", maintain_order=True)
         .agg(pl.col(value).last())
+    )
+
+
+def _earliest(frame: pl.DataFrame, value: str, alias: str) -> pl.DataFrame:
+    """Per person the value of the earliest entry (by start, then id) as ``alias``."""
+    return (
+        frame.sort("person_id", "valid_from", "id")
+        .group_by("person_id", maintain_order=True)
+        .agg(pl.col(value).first().alias(alias))
     )
 
 
@@ -241,9 +253,13 @@ def build(*, on: dt.date, using: str = "default") -> Snapshot:
         {"person_id": ids, "pkey": pseudonyms(ids)},
         schema={"person_id": pl.Int64(), "pkey": pl.String()},
     )
-    group = pl.col("status").replace_strict(STATUS_GROUP, default="", return_dtype=pl.String())
+
+    def group_of(column: str) -> pl.Expr:
+        return pl.col(column).replace_strict(STATUS_GROUP, default="", return_dtype=pl.String())
+
     persons = (
         people.join(_latest(statuses, "status"), on="person_id", how="left")
+        .join(_earliest(statuses, "status", "arrival_status"), on="person_id", how="left")
         .join(_latest(regimes, "regime"), on="person_id", how="left")
         .join(latest_case, on="person_id", how="left")
         .join(keys, on="person_id")
@@ -257,7 +273,10 @@ def build(*, on: dt.date, using: str = "default") -> Snapshot:
             phase=pl.col("phase").fill_null(""),
             open_case=pl.col("open_case").fill_null(False),
         )
-        .with_columns(status_group=group)
+        .with_columns(
+            status_group=group_of("status"),
+            arrival_group=group_of("arrival_status").fill_null(""),
+        )
         .select(list(PERSON_SCHEMA))
     )
     births = people.select("person_id", "birth_date")

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import views, views_classification, views_gaps, views_goals, views_population
+from . import (
+    views,
+    views_classification,
+    views_flows,
+    views_gaps,
+    views_goals,
+    views_population,
+    views_report,
+)
 
 app_name = "analytics"
 
@@ -14,4 +22,6 @@ urlpatterns = [
     *views_classification.urlpatterns,
     *views_goals.urlpatterns,
     *views_population.urlpatterns,
+    *views_flows.urlpatterns,
+    *views_report.urlpatterns,
 ]

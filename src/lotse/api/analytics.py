@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from lotse.analytics import selectors
+from lotse.analytics.flows import COLUMNS, flows_get
 from lotse.core.disclosure import Policy, ProtectedTable
 from lotse.core.roles import Perm
 
@@ -259,3 +260,82 @@ def _goal(node: Any) -> dict[str, Any]:
 def goals(request: HttpRequest) -> list[dict[str, Any]]:
     """The goal tree with every result goal's indicator today and its trend."""
     return [_goal(n) for n in selectors.goal_tree_get(actor=acting(request, Perm.ANALYTICS_VIEW))]
+
+
+class FlowNodeOut(Schema):
+    code: str = Field(
+        description="status group (arrival; empty: not recorded), measure group, "
+        "none / no_further, or the state now"
+    )
+    label: str
+    persons: int | None = Field(description="null: withheld")
+
+
+class FlowStageOut(Schema):
+    code: str = Field(description="arrival, first, later, now")
+    title: str
+    nodes: list[FlowNodeOut] = Field(description="nodes without any person are left out")
+
+
+class FlowTransitionOut(Schema):
+    source: str = Field(description="code of the earlier stage")
+    target: str = Field(description="code of the later stage")
+    rows: list[str] = Field(description="node codes of the rows (the earlier stage)")
+    columns: list[str] = Field(description="node codes of the columns (the later stage)")
+    table: TableOut = Field(
+        description="persons per way from × to; row and column totals are the node sizes"
+    )
+
+
+class FlowsOut(Schema):
+    on: dt.date
+    target_group: str | None = Field(description="code of the target group; null: everybody")
+    young: bool = Field(description="only persons aged 18–27")
+    persons: int | None = Field(description="persons counted; null: withheld")
+    stages: list[FlowStageOut]
+    transitions: list[FlowTransitionOut]
+    disclosure: DisclosureOut
+
+
+@router.get("/analytics/flows", response={200: FlowsOut, **ERRORS})
+def flows(
+    request: HttpRequest, target_group: str | None = None, young: bool = False
+) -> dict[str, Any]:
+    """The flows (Sankey): everybody with a case, from the residence status group at
+    arrival through the first and the latest later measure to where they are now;
+    optionally of one target group (its code; 404 if unknown) and/or 18–27 only. The
+    whole chain is protected jointly: a link or node is null when withheld."""
+    actor = acting(request, Perm.ANALYTICS_VIEW)
+    try:
+        view = flows_get(actor=actor, target_group=target_group or None, young=young)
+    except KeyError:
+        raise Http404 from None
+    f = view.flows
+    return {
+        "on": f.on,
+        "target_group": view.group.code if view.group else None,
+        "young": view.young,
+        "persons": f.persons.value,
+        "stages": [
+            {
+                "code": COLUMNS[s],
+                "title": f.titles[s],
+                "nodes": [
+                    {"code": code, "label": label, "persons": cell.value}
+                    for (code, label), cell in zip(nodes, f.nodes[s], strict=True)
+                ],
+            }
+            for s, nodes in enumerate(f.stages)
+        ],
+        "transitions": [
+            {
+                "source": COLUMNS[t],
+                "target": COLUMNS[t + 1],
+                "rows": list(f.row_codes[t]),
+                "columns": [code for code, _label in f.stages[t + 1]],
+                "table": table_out(table),
+            }
+            for t, table in enumerate(f.transitions)
+        ],
+        "disclosure": disclosure_out(f.policy),
+    }

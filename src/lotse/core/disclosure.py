@@ -29,7 +29,7 @@ suppression is all they need.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -301,6 +301,24 @@ def protect(
         total=cell(("t",)) if row_totals and col_totals else None,
         policy=pol,
     )
+
+
+def protect_linked(
+    values: Mapping[Entry, int],
+    equations: Sequence[tuple[Entry, Sequence[Entry]]],
+    *,
+    policy: Policy,
+) -> dict[Entry, Cell]:
+    """Protect counts linked by any additive equations (``total = sum(parts)``), e.g.
+    several tables sharing totals (the stages of a flow diagram). The same primary and
+    audited secondary suppression as ``protect``, over the whole system at once — tables
+    protected one by one could withhold a count in one and publish it in another."""
+    layout = _Layout(dict(values), [(total, list(parts)) for total, parts in equations])
+    primary, withheld = _suppress(layout, policy.k)
+    return {
+        e: Cell(None, primary=e in primary) if e in withheld else Cell(_round(v, policy.rounding))
+        for e, v in layout.values.items()
+    }
 
 
 def protect_counts(
