@@ -1,12 +1,14 @@
 """Issue #7 in the demo, in a real browser with axe on every page: the analyst opens
 the situation picture (the figures load with a progress indicator) with the coverage,
 switches to all persons, opens the gap heat map and a cell's drill-down, classifies a
-need — and no table shows a count below k."""
+need, the offer quality and the goal tree, downloads the council report as PDF and
+Excel and produces another — and no table shows a count below k."""
 
 from __future__ import annotations
 
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -119,3 +121,26 @@ def test_analyst_sees_the_situation_picture_without_small_counts(page):
     p.get_by_role("button", name="Speichern").click()
     page.axe()
     assert p.get_by_text("gespeichert").is_visible()
+
+    # The council report: the demo's report for the last half-year downloads as PDF and
+    # Excel; a new one for another period is produced with a progress indicator.
+    p.get_by_role("link", name="Statistik").click()
+    p.get_by_role("link", name="Berichtsvorlage für den Rat").click()
+    page.axe()
+    assert p.locator("#report-list tbody tr").count() == 1
+    for kind, magic in (("pdf", b"%PDF"), ("xlsx", b"PK")):
+        with p.expect_download() as info:
+            p.locator(f"[id$='-{kind}']").first.click()
+        path = info.value.path()
+        assert path is not None and Path(path).read_bytes().startswith(magic)
+        assert info.value.suggested_filename.endswith(f".{kind}")
+    p.get_by_label("Zeitraum von").fill("2026-01-01")
+    p.get_by_label("Zeitraum bis").fill("2099-12-31")
+    p.get_by_role("button", name="PDF und Excel erstellen").click()
+    p.get_by_text("spätestens heute").wait_for()
+    page.axe()
+    p.get_by_label("Zeitraum bis").fill("2026-03-31")
+    p.get_by_role("button", name="PDF und Excel erstellen").click()
+    p.locator("#report-ready").wait_for(timeout=60_000)
+    page.axe()
+    assert p.locator("#report-list tbody tr").count() == 2

@@ -139,3 +139,31 @@ def test_bench_without_data_says_so() -> None:
         call_command(
             "bench", "--persons", "5", "--requests", "1", "--use-configured-db", stdout=StringIO()
         )
+
+
+def test_bench_only_analytics_prints_the_report_figures() -> None:
+    call_command(
+        "synth", "--persons", "20", "--seed", "2", "--load", "--no-progress", stdout=StringIO()
+    )
+    out = StringIO()
+    call_command(
+        "bench",
+        "--persons",
+        "20",
+        "--use-configured-db",
+        "--only",
+        "analytics",
+        "--analytics-persons",
+        "3000",
+        stdout=out,
+    )
+    lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
+    assert lines["analytics_memory_persons"] == "3000"
+    for figure in ("tables", "pdf", "xlsx"):
+        assert float(lines[f"analytics_memory_report_{figure}_seconds"]) > 0, figure
+    assert int(lines["analytics_memory_report_pdf_kib"]) > 10
+    assert "case_page_p50_ms" not in lines
+    # The demo's goals were added for the measurement only.
+    from lotse.analytics.models import Goal
+
+    assert not Goal.objects.exists()

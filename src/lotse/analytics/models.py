@@ -204,3 +204,42 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CouncilReport(models.Model):
+    """A produced council report (Berichtsvorlage) for a period, kept as PDF and XLSX
+    so the data group can hand out exactly what went to the council. Aggregates only,
+    disclosure-controlled when produced: no personal data."""
+
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    title = models.CharField(_("title"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT
+    )
+    k = models.PositiveSmallIntegerField(_("minimum count k"))
+    rounding = models.PositiveSmallIntegerField(_("rounding"))
+    seconds = models.FloatField(_("seconds to produce"))
+    pdf = models.BinaryField(_("PDF"))
+    xlsx = models.BinaryField(_("XLSX"))
+
+    class Meta:
+        verbose_name = _("council report")
+        verbose_name_plural = _("council reports")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")),
+                name="council_report_period_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

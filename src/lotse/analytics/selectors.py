@@ -42,6 +42,16 @@ def _require(actor: Membership | None, perm: str = Perm.ANALYTICS_VIEW) -> Membe
     return actor
 
 
+def situation_of(snap: snapshot.Snapshot, population: str, policy: Policy) -> Situation:
+    """The situation picture of a snapshot (once per snapshot; no permission, no log:
+    for the selectors and the report, which check and log themselves)."""
+    return snapshot.memoized(
+        snap,
+        ("situation", population, policy, get_language()),
+        lambda: situation(snap, population=population, policy=policy),
+    )
+
+
 def situation_get(
     *, actor: Membership | None, population: str = "open", action: str = AccessAction.READ
 ) -> Situation:
@@ -49,13 +59,7 @@ def situation_get(
     member = _require(actor)
     if population not in POPULATIONS:
         population = "open"
-    snap = snapshot.current()
-    policy = current_policy()
-    result = snapshot.memoized(
-        snap,
-        ("situation", population, policy, get_language()),
-        lambda: situation(snap, population=population, policy=policy),
-    )
+    result = situation_of(snapshot.current(), population, current_policy())
     access_log_record_aggregate(
         actor=member,
         action=action,
@@ -70,12 +74,17 @@ def coverage_get(*, actor: Membership | None, sit: Situation) -> Coverage | None
     """Coverage of the target group against the newest population list (None without
     a usable list). Part of the situation picture's read: not logged again."""
     _require(actor)
+    return coverage_of(sit)
+
+
+def coverage_of(sit: Situation) -> Coverage | None:
+    """Coverage of a situation picture (no permission, no log)."""
     if sit.population != "open":
         return None
     latest, counts = population_latest()
     if latest is None:
         return None
-    snap = snapshot.current()
+    snap = snapshot.current(on=sit.on)
     return snapshot.memoized(
         snap,
         ("coverage", latest.pk, sit.policy, get_language()),
@@ -149,18 +158,13 @@ def _gap_inputs() -> tuple[list[Need], list[Group], list[OfferSupply], dict[tupl
     return needs, groups, offers, levels
 
 
-def gaps_get(
-    *, actor: Membership | None, action: str = AccessAction.READ, object_id: str = "gaps"
-) -> GapMatrix:
-    """The gap matrix: demand from today's snapshot (computed once per snapshot),
-    supply and classification as they are now; logged as one aggregate read."""
-    member = _require(actor)
+def gaps_of(snap: snapshot.Snapshot, policy: Policy) -> GapMatrix:
+    """The gap matrix: demand from the snapshot (computed once per snapshot), supply
+    and classification as they are now. No permission, no log."""
     needs, groups, offers, levels = _gap_inputs()
-    snap = snapshot.current()
-    policy = current_policy()
     key = ("demand", tuple(n.id for n in needs), tuple(groups), policy, get_language())
     demand = snapshot.memoized(snap, key, lambda: protected_demand(snap, needs, groups, policy))
-    matrix = gap_matrix(
+    return gap_matrix(
         snap,
         needs=needs,
         groups=groups,
@@ -170,6 +174,15 @@ def gaps_get(
         policy=policy,
         demand=demand,
     )
+
+
+def gaps_get(
+    *, actor: Membership | None, action: str = AccessAction.READ, object_id: str = "gaps"
+) -> GapMatrix:
+    """The gap matrix: demand from today's snapshot (computed once per snapshot),
+    supply and classification as they are now; logged as one aggregate read."""
+    member = _require(actor)
+    matrix = gaps_of(snapshot.current(), current_policy())
     access_log_record_aggregate(
         actor=member,
         action=action,
@@ -230,8 +243,20 @@ def quality_get(*, actor: Membership | None) -> QualityView:
     """Offer quality from today's snapshot (once per snapshot); logged as one
     aggregate read."""
     member = _require(actor)
-    snap = snapshot.current()
-    policy = current_policy()
+    view = quality_of(snapshot.current(), current_policy())
+    access_log_record_aggregate(
+        actor=member,
+        action=AccessAction.READ,
+        categories=QUALITY_CATEGORIES,
+        object_type="analytics",
+        object_id="quality",
+    )
+    return view
+
+
+def quality_of(snap: snapshot.Snapshot, policy: Policy) -> QualityView:
+    """Offer quality of a snapshot (once per snapshot) with the names of offers and
+    providers. No permission, no log."""
     offers = {
         pk: (title, provider, provider_id)
         for pk, title, provider, provider_id in (
@@ -247,13 +272,6 @@ def quality_get(*, actor: Membership | None) -> QualityView:
         Organisation.objects.filter(pk__in=[r.key for r in result.by_provider]).values_list(
             "id", "name"
         )
-    )
-    access_log_record_aggregate(
-        actor=member,
-        action=AccessAction.READ,
-        categories=QUALITY_CATEGORIES,
-        object_type="analytics",
-        object_id="quality",
     )
     return QualityView(
         quality=result,
@@ -288,9 +306,20 @@ def goal_tree_get(*, actor: Membership | None) -> tuple[GoalNode, ...]:
     last four quarters (from today's snapshot, once per snapshot); one aggregate read
     in the access log."""
     member = _require(actor)
+    roots = goal_tree_of(snapshot.current(), current_policy())
+    access_log_record_aggregate(
+        actor=member,
+        action=AccessAction.READ,
+        categories=GOAL_CATEGORIES,
+        object_type="analytics",
+        object_id="goals",
+    )
+    return roots
+
+
+def goal_tree_of(snap: snapshot.Snapshot, policy: Policy) -> tuple[GoalNode, ...]:
+    """The goal tree measured on a snapshot. No permission, no log."""
     goals = list(Goal.objects.all())
-    snap = snapshot.current()
-    policy = current_policy()
     days = trend_days(snap.on)
 
     def measured(goal: Goal) -> tuple[Value, tuple[tuple[dt.date, float | None], ...]]:
@@ -313,15 +342,7 @@ def goal_tree_get(*, actor: Membership | None) -> tuple[GoalNode, ...]:
         value, trend = measured(goal)
         return GoalNode(goal, kids, UNIT[goal.indicator], value, trend)
 
-    roots = tuple(node(g) for g in children.get(None, []))
-    access_log_record_aggregate(
-        actor=member,
-        action=AccessAction.READ,
-        categories=GOAL_CATEGORIES,
-        object_type="analytics",
-        object_id="goals",
-    )
-    return roots
+    return tuple(node(g) for g in children.get(None, []))
 
 
 def snapshot_fresh(*, actor: Membership | None) -> bool:

@@ -14,9 +14,9 @@ from lotse.core.roles import Perm
 from lotse.core.views import acting_membership, actor_required, is_htmx
 from lotse.offers.codes import OfferCategory
 
-from . import charts
+from . import figures
 from . import selectors as sel
-from .situation import POPULATIONS, Situation
+from .situation import POPULATIONS
 
 
 @actor_required(Perm.ANALYTICS_VIEW)
@@ -26,50 +26,6 @@ def index(request: HttpRequest) -> HttpResponse:
         request,
         "analytics/index.html",
         {"can_manage": actor.has_perm(Perm.ANALYTICS_MANAGE)},
-    )
-
-
-def _situation_charts(sit: Situation) -> list[dict[str, object]]:
-    sections: list[dict[str, object]] = []
-    for dim in sit.dimensions:
-        totals = dim.table.row_totals or tuple(row[0] for row in dim.table.cells)
-        html_id = dim.code.replace("_", "-")
-        sections.append(
-            {
-                "id": html_id,
-                "title": dim.title,
-                "table": dim.table,
-                "chart": charts.bar_chart(
-                    chart_id=f"chart-{html_id}",
-                    title=_("Persons by %(dimension)s") % {"dimension": dim.title},
-                    description=_(
-                        "Bar chart of the persons per value; the table beside it has the "
-                        "same figures, split into the target group 18–27 and other ages."
-                    ),
-                    labels=list(dim.table.row_labels),
-                    values=[c.value for c in totals],
-                ),
-            }
-        )
-    return sections
-
-
-def _trend_chart(chart_id: str, title: str, sit: Situation, new: bool) -> object:
-    table = sit.new_cases if new else sit.caseload
-    totals = table.row_totals or ()
-    return charts.line_chart(
-        chart_id=chart_id,
-        title=title,
-        description=_(
-            "Line chart per quarter, one line for all persons and one for the target group "
-            "18–27; the table beside it has the figures."
-        ),
-        x_labels=list(table.row_labels),
-        series=[
-            (_("all ages"), [c.value for c in totals]),
-            (table.col_labels[0], [row[0].value for row in table.cells]),
-        ],
-        y_label=_("persons"),
     )
 
 
@@ -95,19 +51,19 @@ def situation_view(request: HttpRequest) -> HttpResponse:
     context.update(
         sit=sit,
         coverage=sel.coverage_get(actor=actor, sit=sit),
-        sections=_situation_charts(sit),
+        sections=figures.situation_sections(sit),
         trends=[
             {
                 "id": "new-cases",
                 "title": new_title,
-                "chart": _trend_chart("chart-new-cases", new_title, sit, True),
+                "chart": figures.trend_chart("chart-new-cases", new_title, sit, True),
                 "table": sit.new_cases,
                 "note": _("Age when the case was opened."),
             },
             {
                 "id": "caseload",
                 "title": load_title,
-                "chart": _trend_chart("chart-caseload", load_title, sit, False),
+                "chart": figures.trend_chart("chart-caseload", load_title, sit, False),
                 "table": sit.caseload,
                 "note": _(
                     "Age at the end of the quarter; the quarters do not add up (the same "

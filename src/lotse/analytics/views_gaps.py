@@ -9,33 +9,13 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from lotse.core.roles import Perm
 from lotse.core.views import acting_membership, actor_required
 
-from . import charts
+from . import figures
 from . import selectors as sel
-from .gaps import GapMatrix
 from .models import NeedLevel
-
-
-def _heat_map(matrix: GapMatrix) -> object:
-    return charts.heat_map(
-        chart_id="chart-gaps",
-        title=_("Unmet demand by need type and target group"),
-        description=_(
-            "Heat map: the darker a cell, the more persons with an open need than free "
-            "places in accessible offers. S marks a structural gap: no accessible offer at "
-            "all. The table below has every figure."
-        ),
-        row_labels=[n.name for n in matrix.needs],
-        col_labels=[g.name for g in matrix.groups],
-        values=[[c.unmet for c in row] for row in matrix.cells],
-        marks=[["S" if c.structural else "" for c in row] for row in matrix.cells],
-        # No links in the chart: an image must not hold controls (axe nested-
-        # interactive); the report table below links every cell.
-    )
 
 
 @actor_required(Perm.ANALYTICS_VIEW)
@@ -47,7 +27,7 @@ def gaps(request: HttpRequest) -> HttpResponse:
         "analytics/gaps.html",
         {
             "matrix": matrix,
-            "chart": _heat_map(matrix),
+            "chart": figures.gap_heat_map(matrix),
             "report": matrix.report(),
             "levels": dict(NeedLevel.choices),
             "can_classify": actor.has_perm(Perm.GAPS_CLASSIFY),

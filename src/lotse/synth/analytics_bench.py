@@ -11,25 +11,34 @@ docs/benchmarks.md).
   (demand counted and protected, every offer checked for every target group with the
   eligibility rules) and again (demand from the memo; supply and classification are
   always read anew, as on the page).
+* **Council report** (in memory): every table of the report computed from a cold
+  copy of that snapshot (nothing memoized), then the tagged PDF and the XLSX. Names,
+  offers, goals and rules come from the bench database (the demo's goal tree is added
+  for the measurement and rolled back).
 * **From the database** (the bench database): building the snapshot — the queries,
   the pseudonyms, the bands — and the situation picture from it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
+import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
 import polars as pl
+from django.db import transaction
 from django.utils import timezone
 
 from lotse.analytics import snapshot as snap_mod
 from lotse.analytics.gaps import Group, Need, OfferSupply, gap_matrix, protected_demand
 from lotse.analytics.indicators import compute, trend_days
 from lotse.analytics.models import IndicatorType
+from lotse.analytics.report import build_report
+from lotse.analytics.report_render import render_pdf, render_xlsx
 from lotse.analytics.situation import situation
 from lotse.core.disclosure import Policy
 from lotse.offers.access import legally_closed
@@ -65,13 +74,18 @@ def synthetic_snapshot(persons: int, *, on: dt.date, seed: int = 1) -> snap_mod.
             "regime": _skewed(rng, REGIMES, persons),
             "phase": np.where(open_case, _skewed(rng, PHASES, persons), "closed"),
             "open_case": open_case,
+            "arrival": _skewed(rng, STATUSES, persons),
         }
     )
-    group = pl.col("status").replace_strict(STATUS_GROUP, default="", return_dtype=pl.String())
+
+    def group(column: str) -> pl.Expr:
+        return pl.col(column).replace_strict(STATUS_GROUP, default="", return_dtype=pl.String())
+
     persons_frame = frame.with_columns(
         age_band=snap_mod.age_band(pl.col("age_months")),
         target_group=(pl.col("age_months") // 12).is_between(*snap_mod.TARGET_AGES),
-        status_group=group,
+        status_group=group("status"),
+        arrival_group=group("arrival"),
     ).select(list(snap_mod.PERSON_SCHEMA))
     opened_days = rng.integers(0, 5 * 365, persons)
     opened = np.datetime64(on, "D") - opened_days.astype("timedelta64[D]")
@@ -251,6 +265,27 @@ def _indicator_timings(snapshot: snap_mod.Snapshot, out: Out) -> None:
         out(f"analytics_memory_indicator_{indicator.value}_today", str(values[-1].value))
 
 
+def _report_timings(snapshot: snap_mod.Snapshot, out: Out) -> None:
+    from lotse.synth.demo import _goal_tree
+
+    cold = dataclasses.replace(snapshot, memo={}, lock=threading.RLock())
+    start_of_year = dt.date(cold.on.year, 1, 1)
+    with transaction.atomic():
+        _goal_tree()
+        start = time.perf_counter()
+        data = build_report(cold, period_start=start_of_year, policy=Policy())
+        tables = time.perf_counter() - start
+        pdf = render_pdf(data)
+        pdf_done = time.perf_counter() - start
+        render_xlsx(data)
+        xlsx = time.perf_counter() - start - pdf_done
+        transaction.set_rollback(True)
+    out("analytics_memory_report_tables_seconds", f"{tables:.2f}")
+    out("analytics_memory_report_pdf_seconds", f"{pdf_done:.2f}")
+    out("analytics_memory_report_pdf_kib", str(len(pdf) // 1024))
+    out("analytics_memory_report_xlsx_seconds", f"{xlsx:.2f}")
+
+
 def run_memory(*, persons: int, out: Out, seed: int = 1, offers: int = 10_000) -> None:
     start = time.perf_counter()
     snapshot = synthetic_snapshot(persons, on=timezone.localdate(), seed=seed)
@@ -262,6 +297,7 @@ def run_memory(*, persons: int, out: Out, seed: int = 1, offers: int = 10_000) -
     _gap_timings(snapshot, synthetic_offers(offers, seed), out)
     out("analytics_memory_participations", str(snapshot.participations.height))
     _indicator_timings(snapshot, out)
+    _report_timings(snapshot, out)
 
 
 def run_db(*, out: Out) -> None:

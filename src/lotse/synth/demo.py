@@ -34,8 +34,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from lotse.analytics import snapshot as analytics_snapshot
-from lotse.analytics.models import Goal, PopulationList
+from lotse.analytics.models import CouncilReport, Goal, PopulationList
 from lotse.analytics.population import population_list_import
+from lotse.analytics.report import report_create
 from lotse.casework.models import (
     Appointment,
     Assessment,
@@ -776,6 +777,7 @@ def demo_users() -> list[DemoLogin]:
     analyst = Membership.objects.get(user__username=str(Role.ANALYST), role=Role.ANALYST)
     _population_list(analyst)
     _goal_tree()
+    _council_report(analyst)
     return logins
 
 
@@ -895,6 +897,16 @@ def _population_list(analyst: Membership) -> None:
         file="\n".join(lines).encode(),
         filename="zielgruppe.csv",
     )
+
+
+def _council_report(analyst: Membership) -> None:
+    """A council report for the year so far, produced as the analyst would on the page,
+    so the PDF and the workbook can be downloaded at once (the year so far, not the last
+    half-year: the demo's measure-career flags were raised today)."""
+    if CouncilReport.objects.exists():
+        return
+    today = timezone.localdate()
+    report_create(actor=analyst, period_start=today.replace(month=1, day=1), period_end=today)
 
 
 def format_logins(logins: list[DemoLogin]) -> list[str]:
