@@ -204,6 +204,8 @@ TABLE: dict[str, Spec] = {
     ),
     "analytics:reports": Spec(perm=Perm.ANALYTICS_VIEW, case=False),
     "analytics:report_download": Spec(perm=Perm.ANALYTICS_VIEW, case=False, args="council_report"),
+    # Without LOTSE_MUNICIPALITY_CODE (the tests' settings) back to the reports page.
+    "analytics:monitor_export": Spec(perm=Perm.ANALYTICS_VIEW, case=False, args="monitor", ok=302),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -389,6 +391,7 @@ def _objects(world) -> dict[str, Any]:
     )
     return {
         "council_report": [report.pk, "pdf"],
+        "monitor": ["json"],
         "gap_cell": ["deutsch_b1", "jv_geduldet"],
         "goal_id": [principle.pk],
         "population_list": [population_list.pk],

@@ -252,3 +252,28 @@ def test_case_manager_gets_no_report(client, world, frozen) -> None:
             actor=world.volunteer, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 6, 30)
         )
     assert not CouncilReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_monitoring_export_downloads_for_the_configured_municipality(client, world, settings):
+    from lotse.analytics import monitor
+
+    login(client, world.analyst)
+    url = reverse("analytics:monitor_export", args=["json"])
+    # Not configured: back to the page with the reason, nothing logged.
+    response = client.get(url, follow=True)
+    assert "LOTSE_MUNICIPALITY_CODE" in response.content.decode()
+    assert not AccessLogEntry.objects.filter(object_id__startswith="monitor:").exists()
+    settings.LOTSE_MUNICIPALITY_CODE, settings.LOTSE_MUNICIPALITY_NAME = "05999999", "Auenstadt"
+    response = client.get(url)
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert monitor.validate(data) == []
+    assert data["area"]["code"] == "05999999"
+    csv_text = client.get(reverse("analytics:monitor_export", args=["csv"])).content.decode()
+    assert csv_text.startswith("municipality,reference_date,table,row,column,value,flag")
+    entries = AccessLogEntry.objects.filter(object_id="monitor:05999999", action="export")
+    assert entries.count() == 2 and all(e.person_id is None for e in entries)
+    assert client.get(reverse("analytics:monitor_export", args=["xml"])).status_code == 404
+    login(client, world.case_manager)
+    assert client.get(url).status_code == 403

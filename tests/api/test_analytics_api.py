@@ -101,3 +101,34 @@ def test_quality_and_goals(api, world):
     for role in ("case_manager", "partner_staff", "org_admin"):
         assert api.get("/analytics/quality", role).status_code == 403
         assert api.get("/analytics/goals", role).status_code == 403
+
+
+def test_report_tables_for_analysts_only_and_bad_periods_refused(api, world):
+    for _i in range(8):
+        CaseFactory(person__birth_date=dt.date(2004, 1, 1))
+    end = timezone.localdate() - dt.timedelta(days=1)
+    query = f"/analytics/report?period_start={end.replace(day=1) - dt.timedelta(days=60)}"
+    watch = LogWatch()
+    response = api.get(f"{query}&period_end={end}", "analyst")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    codes = [s["code"] for s in data["sections"]]
+    assert codes == ["situation", "goals", "gaps", "quality", "careers", "flows"]
+    assert data["disclosure"]["k"] == 5
+    for section in data["sections"]:
+        for table in section["tables"]:
+            for row in table["rows"] + ([table["footer"]] if table["footer"] else []):
+                for j in table["count_columns"]:
+                    assert row[j] == "•" or row[j] >= 5, (table["code"], row)
+    (entry,) = watch.entries()
+    assert entry.action == "export" and entry.person_id is None
+    # The period must have ended; nothing is logged for a refused one.
+    watch = LogWatch()
+    future = timezone.localdate() + dt.timedelta(days=3)
+    response = api.get(f"{query}&period_end={future}", "analyst")
+    assert response.status_code == 422
+    assert "period_end" in response.content.decode()
+    assert watch.entries() == []
+    for role in ("case_manager", "partner_staff", "org_admin"):
+        assert api.get(f"{query}&period_end={end}", role).status_code == 403
+    assert watch.entries() == []

@@ -592,6 +592,7 @@ ELSEWHERE = {
     ("get", "/analytics/flows"): "tests/analytics/test_flows.py: roles, logging, withheld, filter",
     ("get", "/analytics/quality"): "test_analytics_api.py: roles, logging",
     ("get", "/analytics/goals"): "test_analytics_api.py: roles, logging",
+    ("get", "/analytics/report"): "tests/analytics/test_report.py: roles, logging, bad period",
 }
 
 

@@ -54,6 +54,7 @@ PATHS = {
     "/api/v1/analytics/flows": {"get"},
     "/api/v1/analytics/quality": {"get"},
     "/api/v1/analytics/goals": {"get"},
+    "/api/v1/analytics/report": {"get"},
 }
 
 

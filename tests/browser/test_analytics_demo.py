@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from ..conftest import PASSWORD
 from .test_main_path import _login
@@ -36,7 +37,11 @@ def _assert_no_small_count(p) -> int:
     return len(texts)
 
 
-@override_settings(LOTSE_DEMO_PASSWORD=PASSWORD)
+@override_settings(
+    LOTSE_DEMO_PASSWORD=PASSWORD,
+    LOTSE_MUNICIPALITY_CODE="05999999",
+    LOTSE_MUNICIPALITY_NAME="Auenstadt (Demo)",
+)
 def test_analyst_sees_the_situation_picture_without_small_counts(page):
     call_command("demo", "--no-serve", stdout=StringIO())
     p = page.page
@@ -124,7 +129,7 @@ def test_analyst_sees_the_situation_picture_without_small_counts(page):
 
     # The council report: the demo's report for the last half-year downloads as PDF and
     # Excel; a new one for another period is produced with a progress indicator.
-    p.get_by_role("link", name="Statistik").click()
+    p.get_by_role("link", name="Statistik", exact=True).click()
     p.get_by_role("link", name="Berichtsvorlage für den Rat").click()
     page.axe()
     assert p.locator("#report-list tbody tr").count() == 1
@@ -144,3 +149,11 @@ def test_analyst_sees_the_situation_picture_without_small_counts(page):
     p.locator("#report-ready").wait_for(timeout=60_000)
     page.axe()
     assert p.locator("#report-list tbody tr").count() == 2
+    # The state monitoring export of the town.
+    with p.expect_download() as info:
+        p.locator("#monitor-json").click()
+    assert (
+        info.value.suggested_filename == f"monitoring-05999999-{timezone.localdate():%Y%m%d}.json"
+    )
+    path = info.value.path()
+    assert path is not None and '"schema_version": "1"' in Path(path).read_text()

@@ -20,11 +20,7 @@ from django.utils.translation import gettext as _
 from lotse.core.disclosure import Cell, Policy, ProtectedTable, protect_counts
 
 from .situation import Situation
-from .snapshot import AGE_BANDS, TARGET_AGES
-
-TARGET_BANDS = tuple(
-    code for code, low, high in AGE_BANDS if low >= TARGET_AGES[0] and high <= TARGET_AGES[1]
-)
+from .snapshot import TARGET_BANDS
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,9 @@ def gap_heat_map(matrix: GapMatrix) -> SafeString:
     )
 
 
-def flows_sankey(flows: Flows) -> SafeString:
+def flows_sankey(flows: Flows, chart_id: str = "chart-flows") -> SafeString:
     return charts.sankey(
-        chart_id="chart-flows",
+        chart_id=chart_id,
         title=_(
             "Integration chains: status at arrival, first measure, later measure, where "
             "they are now"

@@ -460,7 +460,11 @@ def _flows_section(snap: snapshot.Snapshot, policy: Policy) -> ReportSection:
             ("flows", None, young, policy, get_language()),
             partial(flows, snap, group=None, young=young, policy=policy),
         )
-        chart = figures.flows_sankey(result) if result.transitions[0].row_labels else None
+        chart = (
+            figures.flows_sankey(result, f"chart-flows-{suffix}")
+            if result.transitions[0].row_labels
+            else None
+        )
         for s, t in enumerate(result.transitions):
             if not t.row_labels:
                 continue

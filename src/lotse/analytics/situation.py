@@ -23,10 +23,10 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from lotse.casework.codes import Phase
-from lotse.core.disclosure import Policy, ProtectedTable, protect, protect_counts
+from lotse.core.disclosure import Entry, Policy, ProtectedTable, protect, protect_linked
 from lotse.people.codes import BenefitRegime, Gender, StatusGroup
 
-from .snapshot import AGE_BANDS, TARGET_AGES, Snapshot
+from .snapshot import AGE_BANDS, TARGET_AGES, TARGET_BANDS, Snapshot
 
 POPULATIONS = ("open", "all")  # persons with an open case; everybody with a case
 TOP_NATIONALITIES = 15
@@ -114,12 +114,19 @@ def _unknown() -> str:
     return _("not known")
 
 
-def _crosstab(
-    persons: pl.DataFrame, column: str, labels: dict[str, str] | None, policy: Policy
-) -> tuple[ProtectedTable, tuple[str, ...]]:
-    """Persons per value × target group / other ages, with totals — except for the age
-    bands, which the target group is made of (one column: the split would be all
-    structural zeros)."""
+@dataclass(frozen=True)
+class _Counts:
+    code: str
+    column: str
+    order: tuple[str, ...]  # the values, in the rows' order
+    row_labels: tuple[str, ...]
+    rows: tuple[tuple[int, int], ...]  # target group, other ages
+
+
+def _counts(
+    persons: pl.DataFrame, code: str, column: str, labels: dict[str, str] | None
+) -> _Counts:
+    """Persons per value × target group / other ages."""
     counts = (
         persons.group_by(column)
         .agg(
@@ -144,30 +151,95 @@ def _crosstab(
     by_code = {row[0]: (row[1], row[2]) for row in counts.select(column, "target", "other").rows()}
     names = labels or {}
     row_labels = []
-    for code in order:
-        if code == "*":
+    for value in order:
+        if value == "*":
             row_labels.append(_("other nationalities"))
-        elif code in ("", None):
+        elif value in ("", None):
             row_labels.append(_unknown())
         elif column == "nationality":
-            row_labels.append(str(countries.name(code)) or code)
+            row_labels.append(str(countries.name(value)) or value)
         else:
-            row_labels.append(names.get(code, code))
-    if column == "age_band":
-        table = protect_counts(
-            [sum(by_code[code]) for code in order],
-            labels=row_labels,
-            column=_("persons"),
-            policy=policy,
+            row_labels.append(names.get(value, value))
+    return _Counts(
+        code,
+        column,
+        tuple(order),
+        tuple(row_labels),
+        tuple((int(by_code[v][0]), int(by_code[v][1])) for v in order),
+    )
+
+
+def _protect_dimensions(dims: list[_Counts], policy: Policy) -> list[ProtectedTable]:
+    """All dimension tables protected as one system: they count the same persons, so
+    they share the grand total and the two column totals (target group / other ages),
+    and the age bands 18–20, 21–24 and 25–27 add up to the target group. Tables
+    protected one by one could each be safe and still give a withheld count away
+    together (a cell of one table worked out from the totals of another).
+
+    Every table but the age bands' has the split by target group with row and column
+    totals; the age bands have one column (the split would be all structural zeros)
+    with the grand total."""
+    values: dict[Entry, int] = {}
+    equations: list[tuple[Entry, list[Entry]]] = []
+    grand: Entry = ("T",)
+    cols: tuple[Entry, Entry] = (("K", 0), ("K", 1))
+    first = dims[0] if dims else None
+    total_target = sum(r[0] for r in first.rows) if first else 0
+    total_other = sum(r[1] for r in first.rows) if first else 0
+    values[grand] = total_target + total_other
+    values[cols[0]], values[cols[1]] = total_target, total_other
+    equations.append((grand, list(cols)))
+    for d, dim in enumerate(dims):
+        if dim.column == "age_band":
+            cells: list[Entry] = [("c", d, i, 0) for i in range(len(dim.rows))]
+            for e, (t, o) in zip(cells, dim.rows, strict=True):
+                values[e] = t + o
+            equations.append((grand, list(cells)))
+            target = [e for e, v in zip(cells, dim.order, strict=True) if v in TARGET_BANDS]
+            other = [e for e, v in zip(cells, dim.order, strict=True) if v not in TARGET_BANDS]
+            equations.append((cols[0], target))
+            equations.append((cols[1], other))
+            continue
+        rows: list[Entry] = []
+        for i, (t, o) in enumerate(dim.rows):
+            values[("c", d, i, 0)], values[("c", d, i, 1)] = t, o
+            values[("r", d, i)] = t + o
+            equations.append((("r", d, i), [("c", d, i, 0), ("c", d, i, 1)]))
+            rows.append(("r", d, i))
+        equations.append((grand, rows))
+        for j in (0, 1):
+            equations.append((cols[j], [("c", d, i, j) for i in range(len(dim.rows))]))
+    published = protect_linked(values, equations, policy=policy)
+    tables = []
+    for d, dim in enumerate(dims):
+        n = len(dim.rows)
+        if dim.column == "age_band":
+            tables.append(
+                ProtectedTable(
+                    row_labels=dim.row_labels,
+                    col_labels=(_("persons"),),
+                    cells=tuple((published[("c", d, i, 0)],) for i in range(n)),
+                    row_totals=None,
+                    col_totals=(published[grand],),
+                    total=None,
+                    policy=policy,
+                )
+            )
+            continue
+        tables.append(
+            ProtectedTable(
+                row_labels=dim.row_labels,
+                col_labels=tuple(target_columns()),
+                cells=tuple(
+                    (published[("c", d, i, 0)], published[("c", d, i, 1)]) for i in range(n)
+                ),
+                row_totals=tuple(published[("r", d, i)] for i in range(n)),
+                col_totals=(published[cols[0]], published[cols[1]]),
+                total=published[grand],
+                policy=policy,
+            )
         )
-    else:
-        table = protect(
-            [list(by_code[code]) for code in order],
-            row_labels=row_labels,
-            col_labels=target_columns(),
-            policy=policy,
-        )
-    return table, tuple(order)
+    return tables
 
 
 def quarter_label(day: dt.date) -> str:
@@ -258,11 +330,16 @@ def situation(snapshot: Snapshot, *, population: str, policy: Policy) -> Situati
     persons = snapshot.persons
     if population == "open":
         persons = persons.filter(pl.col("open_case"))
+    counts = [
+        _counts(persons, code, column, labels() if labels else None)
+        for code, column, _title, labels in DIMENSIONS
+    ]
+    tables = _protect_dimensions(counts, policy)
     dims = tuple(
-        DimensionTable(
-            code, str(title), *_crosstab(persons, column, labels() if labels else None, policy)
+        DimensionTable(code, str(title), table, c.order)
+        for (code, _column, title, _labels), c, table in zip(
+            DIMENSIONS, counts, tables, strict=True
         )
-        for code, column, title, labels in DIMENSIONS
     )
     new_cases, caseload = _trends(snapshot, policy)
     return Situation(

@@ -49,6 +49,10 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("45_plus", 45, 200),
 )
 TARGET_AGES = (18, 27)
+# The bands the target group is made of.
+TARGET_BANDS = tuple(
+    code for code, low, high in AGE_BANDS if low >= TARGET_AGES[0] and high <= TARGET_AGES[1]
+)
 OPEN_NEEDS = (NeedStatus.OPEN, NeedStatus.IN_PROGRESS)
 
 PERSON_SCHEMA: dict[str, pl.DataType] = {

@@ -4,6 +4,7 @@ XLSX, kept), the list of produced reports, downloads."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from lotse.core.forms import Form
 from lotse.core.roles import Perm
 from lotse.core.views import acting_membership, actor_required, is_htmx
 
+from . import monitor
 from .models import CouncilReport
 from .report import last_half_year, report_create, report_download
 
@@ -43,8 +45,14 @@ def _page(request: HttpRequest, form: ReportForm, status: int = 200) -> HttpResp
     htmx = is_htmx(request)
     template = "analytics/report/_area.html" if htmx else "analytics/report/list.html"
     # The page shows messages at the top; the swapped area shows its own.
-    context = {"form": form, "reports": reports, "inline_messages": htmx}
-    return render(request, template, context, status=status)
+    context = {
+        "form": form,
+        "reports": reports,
+        "inline_messages": htmx,
+        "municipality": settings.LOTSE_MUNICIPALITY_NAME,
+    }
+    # htmx swaps only 2xx answers: the form with its errors comes as 200 there.
+    return render(request, template, context, status=200 if htmx else status)
 
 
 @actor_required(Perm.ANALYTICS_VIEW)
@@ -86,7 +94,40 @@ def download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return response
 
 
+MONITOR_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+@actor_required(Perm.ANALYTICS_VIEW)
+def monitor_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The state monitoring export of this municipality (the four quarters up to
+    today), as `lotse monitor export` makes it."""
+    if fmt not in MONITOR_TYPES:
+        raise Http404
+    today = timezone.localdate()
+    start, end = monitor.default_period(today)
+    try:
+        code, name = monitor.municipality_configured(None, None)
+        data = monitor.export_logged(
+            actor=acting_membership(request),
+            code=code,
+            name=name,
+            today=today,
+            period_start=start,
+            period_end=end,
+        )
+    except monitor.MonitorError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("analytics:reports")
+    body = monitor.to_json(data) if fmt == "json" else monitor.to_csv(data)
+    response = HttpResponse(body, content_type=MONITOR_TYPES[fmt])
+    name = f"monitoring-{code}-{today:%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 urlpatterns = [
     path("reports/", reports, name="reports"),
     path("reports/<int:pk>/<slug:kind>/", download, name="report_download"),
+    path("reports/monitoring/<slug:fmt>/", monitor_export, name="monitor_export"),
 ]

@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from lotse.analytics import selectors
 from lotse.analytics.flows import COLUMNS, flows_get
+from lotse.analytics.report import report_data_get
 from lotse.core.disclosure import Policy, ProtectedTable
 from lotse.core.roles import Perm
 
@@ -338,4 +339,69 @@ def flows(
             for t, table in enumerate(f.transitions)
         ],
         "disclosure": disclosure_out(f.policy),
+    }
+
+
+class ReportTableOut(Schema):
+    code: str = Field(description="stable code of the table, as in the golden files")
+    title: str
+    header: list[str]
+    rows: list[list[str | int | float]] = Field(
+        description="first the row's label; counts as numbers, rates with one decimal; "
+        '"•" withheld, "–" nothing to measure'
+    )
+    footer: list[str | int | float] | None = Field(description="the totals row, if any")
+    count_columns: list[int] = Field(description="columns that count persons")
+
+
+class ReportSectionOut(Schema):
+    code: str = Field(description="situation, goals, gaps, quality, careers, flows")
+    title: str
+    intro: str
+    tables: list[ReportTableOut]
+
+
+class ReportOut(Schema):
+    title: str
+    period_start: dt.date
+    period_end: dt.date
+    disclosure: DisclosureOut
+    sections: list[ReportSectionOut]
+
+
+@router.get("/analytics/report", response={200: ReportOut, **ERRORS})
+def report(request: HttpRequest, period_start: dt.date, period_end: dt.date) -> dict[str, Any]:
+    """The tables of the council report for a period (the PDF and the workbook hold the
+    same): computed from the snapshot of the period's last day, every count
+    disclosure-controlled. 422 with the field when the period has not ended or its
+    first day is after its last. Logged as an aggregate export."""
+    data = report_data_get(
+        actor=acting(request, Perm.ANALYTICS_VIEW),
+        period_start=period_start,
+        period_end=period_end,
+    )
+    return {
+        "title": data.title,
+        "period_start": data.period_start,
+        "period_end": data.period_end,
+        "disclosure": disclosure_out(data.policy),
+        "sections": [
+            {
+                "code": s.code,
+                "title": s.title,
+                "intro": s.intro,
+                "tables": [
+                    {
+                        "code": t.code,
+                        "title": t.title,
+                        "header": list(t.header),
+                        "rows": [list(r) for r in t.rows],
+                        "footer": list(t.footer) if t.footer else None,
+                        "count_columns": list(t.count_columns),
+                    }
+                    for t in s.tables
+                ],
+            }
+            for s in data.sections
+        ],
     }

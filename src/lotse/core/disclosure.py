@@ -168,21 +168,31 @@ def _layout(
 
 
 def bounds(
-    values: dict[Entry, int | None],
+    values: Mapping[Entry, int | None],
     equations: Sequence[tuple[Entry, Sequence[Entry]]],
     *,
     only: set[Entry] | None = None,
+    intervals: Mapping[Entry, tuple[int, int]] | None = None,
 ) -> dict[Entry, tuple[float, float]]:
     """Smallest and largest value of every withheld entry (``None`` in ``values``)
     consistent with the published ones, the equations and non-negativity. The upper
-    bound is ``inf`` when nothing limits it. Used by the audit and by the tests."""
+    bound is ``inf`` when nothing limits it. Used by the audit and by the tests.
+
+    ``intervals``: published entries known only to lie in a range (a rounded count:
+    the sum of several rounded figures, say); they enter as bounded unknowns."""
     import numpy as np
     from scipy.optimize import linprog
 
-    unknown = [e for e, v in values.items() if v is None]
-    if not unknown:
+    ranged = {
+        e: r for e, r in (intervals or {}).items() if values.get(e) is not None and r[0] != r[1]
+    }
+    unknown = [e for e, v in values.items() if v is None or e in ranged]
+    if all(e in ranged for e in unknown):
         return {}
     index = {e: n for n, e in enumerate(unknown)}
+    box: list[tuple[float, float | None]] = [
+        (float(ranged[e][0]), float(ranged[e][1])) if e in ranged else (0.0, None) for e in unknown
+    ]
     rows: list[list[float]] = []
     rhs: list[float] = []
     for total, parts in equations:
@@ -190,10 +200,10 @@ def bounds(
         const = 0.0
         for e, sign in [(total, 1.0), *((p, -1.0) for p in parts)]:
             v = values[e]
-            if v is None:
+            if e in index:
                 coef[index[e]] += sign
             else:
-                const -= sign * v
+                const -= sign * (v or 0)
         if any(coef):
             rows.append(coef)
             rhs.append(const)
@@ -201,13 +211,13 @@ def bounds(
     b_eq = np.array(rhs) if rows else None
     out: dict[Entry, tuple[float, float]] = {}
     for e, n in index.items():
-        if only is not None and e not in only:
+        if e in ranged or (only is not None and e not in only):
             continue
         limits: list[float] = []
         for sense in (1.0, -1.0):
             objective = np.zeros(len(unknown))
             objective[n] = sense
-            result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=box, method="highs")
             if result.status == 3:  # unbounded: only the maximum can be
                 limits.append(float("inf"))
             elif result.status != 0:
@@ -254,6 +264,44 @@ def _suppress(layout: _Layout, k: int) -> tuple[set[Entry], set[Entry]]:
         # Withholding more only widens bounds: audit the failing and the new ones.
         audit = set(failing) | added if added else set()
     return primary, withheld
+
+
+def withhold_more(
+    values: Mapping[Entry, int | None],
+    equations: Sequence[tuple[Entry, Sequence[Entry]]],
+    *,
+    k: int,
+    intervals: Mapping[Entry, tuple[int, int]] | None = None,
+) -> set[Entry]:
+    """Secondary suppression for figures whose true values are not known (a merge of
+    published data sets): everything withheld already (``None``) or below k stays
+    withheld, and more is withheld until every withheld figure may take more than one
+    value and may be at least k — each treated as if it might be small. Returns the
+    withheld entries."""
+    withheld = {e for e, v in values.items() if v is None or v < k}
+    layout = _Layout({e: v or 0 for e, v in values.items()}, [(t, list(p)) for t, p in equations])
+    audit = set(withheld)
+    while audit:
+        current = {e: None if e in withheld else values[e] for e in values}
+        limits = bounds(current, equations, only=audit, intervals=intervals)
+        failing = sorted(
+            (
+                e
+                for e in audit
+                if not (limits[e][1] - limits[e][0] >= 0.5 and limits[e][1] >= k - 0.5)
+            ),
+            key=repr,
+        )
+        added: set[Entry] = set()
+        for e in failing:
+            line = list(layout.neighbours.get(e, set()) - withheld - added)
+            if not line:  # its lines are all withheld: widen anywhere
+                line = [x for x in values if x not in withheld | added]
+            if line:
+                added.add(_cheapest(layout, line, withheld | added))
+        withheld |= added
+        audit = set(failing) | added if added else set()
+    return withheld
 
 
 def _cheapest(layout: _Layout, line: Sequence[Entry], withheld: set[Entry]) -> Entry:

@@ -191,6 +191,10 @@ LOTSE_DISCLOSURE_ROUNDING = int(os.environ.get("LOTSE_DISCLOSURE_ROUNDING", "0")
 # snapshot the statistics are computed from is rebuilt after this many seconds.
 LOTSE_ANALYTICS_KEY = os.environ.get("LOTSE_ANALYTICS_KEY", "")
 LOTSE_ANALYTICS_TTL = int(os.environ.get("LOTSE_ANALYTICS_TTL", "900"))
+# The municipality this installation serves: its official key (AGS, 8 digits) and name,
+# on the council report and in the state monitoring export (`lotse monitor export`).
+LOTSE_MUNICIPALITY_CODE = os.environ.get("LOTSE_MUNICIPALITY_CODE", "")
+LOTSE_MUNICIPALITY_NAME = os.environ.get("LOTSE_MUNICIPALITY_NAME", "")
 
 # Field-level change history (django-auditlog; models and fields in privacy/auditing.py).
 # No IP addresses of staff; the correlation id is the access log's request id.

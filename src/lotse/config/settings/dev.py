@@ -11,3 +11,6 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-do-not-use-i
 LOTSE_ANALYTICS_KEY = LOTSE_ANALYTICS_KEY or "dev-only-insecure-analytics-key"  # noqa: F405
 # INSECURE published key for development only, unless the environment gives keys.
 LOTSE_FIELD_KEYS = LOTSE_FIELD_KEYS or [INSECURE_DEVELOPMENT_KEY]  # noqa: F405
+# The demo's fictional town (a key no real municipality has: Kreis 999 of NRW).
+LOTSE_MUNICIPALITY_CODE = LOTSE_MUNICIPALITY_CODE or "05999999"  # noqa: F405
+LOTSE_MUNICIPALITY_NAME = LOTSE_MUNICIPALITY_NAME or "Auenstadt (Demo)"  # noqa: F405
