@@ -224,3 +224,28 @@ def test_labels_must_match():
         protect([[1, 2]], row_labels=["a"], col_labels=["x"])
     with pytest.raises(ValueError):
         protect([[-1]], row_labels=["a"], col_labels=["x"])
+
+
+def test_bounds_take_published_figures_as_intervals():
+    from lotse.core.disclosure import bounds
+
+    equations = [(("t",), [("a",), ("b",)])]
+    values = {("t",): 12, ("a",): 7, ("b",): None}
+    assert bounds(values, equations) == {("b",): (5.0, 5.0)}
+    # A rounded total (10 or 15 published as "known to lie in 10–14"): b is 3–7.
+    low, high = bounds(values, equations, intervals={("t",): (10, 14)})[("b",)]
+    assert (round(low), round(high)) == (3, 7)
+
+
+def test_withhold_more_treats_every_withheld_figure_as_possibly_small():
+    from lotse.core.disclosure import withhold_more
+
+    equations = [(("t",), [("a",), ("b",), ("c",)])]
+    # b is withheld; published t and a, c would pin it: one more must go.
+    values = {("t",): 30, ("a",): 12, ("b",): None, ("c",): 9}
+    withheld = withhold_more(values, equations, k=5)
+    assert ("b",) in withheld and len(withheld) == 2
+    assert ("t",) not in withheld  # an inner count goes before the total
+    # Two withheld with a range reaching k: nothing more.
+    values = {("t",): 30, ("a",): None, ("b",): None, ("c",): 9}
+    assert withhold_more(values, equations, k=5) == {("a",), ("b",)}

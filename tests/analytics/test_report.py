@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -277,3 +278,61 @@ def test_monitoring_export_downloads_for_the_configured_municipality(client, wor
     assert client.get(reverse("analytics:monitor_export", args=["xml"])).status_code == 404
     login(client, world.case_manager)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_list_of_reports_reads_a_fixed_number_of_queries(
+    client, world, django_assert_max_num_queries
+) -> None:
+    login(client, world.analyst)
+    url = reverse("analytics:reports")
+
+    def add(n: int) -> None:
+        for _i in range(n):
+            CouncilReport.objects.create(
+                period_start=dt.date(2026, 1, 1),
+                period_end=dt.date(2026, 6, 30),
+                title="Berichtsvorlage 2026",
+                created_by=world.analyst.user,
+                organisation=world.analyst.organisation,
+                k=5,
+                rounding=0,
+                seconds=2.5,
+                pdf=b"%PDF" + b"x" * 100_000,
+                xlsx=b"PK",
+            )
+
+    add(1)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(url).status_code == 200
+    add(9)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(url).content.decode()
+    assert len(re.findall(r'id="report-\d+-pdf"', body)) == 10
+    # The files stay in the database: the list does not read them.
+    assert not any('"pdf"' in q["sql"] for q in few.captured_queries)
+
+
+def test_a_very_long_table_is_left_to_the_workbook() -> None:
+    from django.utils import timezone
+
+    from lotse.analytics.report import ReportSection, ReportTable
+    from lotse.analytics.report_render import PDF_MAX_ROWS, render_html
+
+    def data(n: int) -> CouncilReportData:
+        rows = tuple((f"Angebot {i}", 7) for i in range(n))
+        table = ReportTable("offers", "Nach Angebot", ("Angebot", "Beendet"), rows)
+        section = ReportSection("quality", "Angebotsqualität", "", (table,))
+        return CouncilReportData(
+            "Bericht", *PERIOD, PERIOD[1], timezone.now(), Policy(), (section,)
+        )
+
+    html = render_html(data(PDF_MAX_ROWS))
+    assert f"Angebot {PDF_MAX_ROWS - 1}" in html
+    html = render_html(data(PDF_MAX_ROWS + 1))
+    assert "Angebot 0" not in html
+    assert "Excel-Arbeitsmappe (Blatt „Angebotsqualität“)" in html
+    sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(data(PDF_MAX_ROWS + 1))))[
+        "Angebotsqualität"
+    ]
+    assert sheet.max_row > PDF_MAX_ROWS

@@ -210,11 +210,12 @@ def _situation_section(snap: snapshot.Snapshot, policy: Policy) -> ReportSection
     return ReportSection("situation", _("Situation picture"), intro, tuple(tables))
 
 
-def _flat_goals(nodes: Sequence[GoalNode], depth: int = 0) -> list[GoalNode]:
+def _flat_goals(nodes: Sequence[GoalNode]) -> list[GoalNode]:
+    """The tree in reading order: each goal, then the goals below it."""
     out: list[GoalNode] = []
     for node in nodes:
         out.append(node)
-        out.extend(_flat_goals(node.children, depth + 1))
+        out.extend(_flat_goals(node.children))
     return out
 
 

@@ -21,6 +21,9 @@ from .report import CouncilReportData, ReportTable, Value
 
 # XLSX sheet names: at most 31 characters, none of []:*?/\
 SHEET_NAME_MAX = 31
+# A longer table (the offers of a large city) is in the workbook only: pages of it
+# help no council member and cost the PDF minutes.
+PDF_MAX_ROWS = 200
 
 
 def municipality() -> str:
@@ -50,7 +53,11 @@ def render_html(data: CouncilReportData) -> str:
     sections = [replace(s, tables=tuple(_printable(t) for t in s.tables)) for s in data.sections]
     return render_to_string(
         "analytics/report/print.html",
-        {"report": replace(data, sections=tuple(sections)), "municipality": municipality()},
+        {
+            "report": replace(data, sections=tuple(sections)),
+            "municipality": municipality(),
+            "max_rows": PDF_MAX_ROWS,
+        },
     )
 
 

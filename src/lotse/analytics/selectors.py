@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 from django.core.exceptions import PermissionDenied
@@ -40,6 +42,28 @@ def _require(actor: Membership | None, perm: str = Perm.ANALYTICS_VIEW) -> Membe
     if actor is None or not actor.has_perm(perm):
         raise PermissionDenied
     return actor
+
+
+T = TypeVar("T")
+
+
+def _read_logged(
+    actor: Membership | None,
+    compute: Callable[[snapshot.Snapshot, Policy], T],
+    categories: Sequence[str],
+    object_id: str,
+) -> T:
+    """Permission, today's snapshot and policy, and one aggregate read in the log."""
+    member = _require(actor)
+    result = compute(snapshot.current(), current_policy())
+    access_log_record_aggregate(
+        actor=member,
+        action=AccessAction.READ,
+        categories=categories,
+        object_type="analytics",
+        object_id=object_id,
+    )
+    return result
 
 
 def situation_of(snap: snapshot.Snapshot, population: str, policy: Policy) -> Situation:
@@ -242,16 +266,7 @@ class QualityView:
 def quality_get(*, actor: Membership | None) -> QualityView:
     """Offer quality from today's snapshot (once per snapshot); logged as one
     aggregate read."""
-    member = _require(actor)
-    view = quality_of(snapshot.current(), current_policy())
-    access_log_record_aggregate(
-        actor=member,
-        action=AccessAction.READ,
-        categories=QUALITY_CATEGORIES,
-        object_type="analytics",
-        object_id="quality",
-    )
-    return view
+    return _read_logged(actor, quality_of, QUALITY_CATEGORIES, "quality")
 
 
 def quality_of(snap: snapshot.Snapshot, policy: Policy) -> QualityView:
@@ -305,16 +320,7 @@ def goal_tree_get(*, actor: Membership | None) -> tuple[GoalNode, ...]:
     """The goal tree with every result goal's indicator today and at the ends of the
     last four quarters (from today's snapshot, once per snapshot); one aggregate read
     in the access log."""
-    member = _require(actor)
-    roots = goal_tree_of(snapshot.current(), current_policy())
-    access_log_record_aggregate(
-        actor=member,
-        action=AccessAction.READ,
-        categories=GOAL_CATEGORIES,
-        object_type="analytics",
-        object_id="goals",
-    )
-    return roots
+    return _read_logged(actor, goal_tree_of, GOAL_CATEGORIES, "goals")
 
 
 def goal_tree_of(snap: snapshot.Snapshot, policy: Policy) -> tuple[GoalNode, ...]:

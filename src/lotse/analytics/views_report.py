@@ -121,8 +121,8 @@ def monitor_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return redirect("analytics:reports")
     body = monitor.to_json(data) if fmt == "json" else monitor.to_csv(data)
     response = HttpResponse(body, content_type=MONITOR_TYPES[fmt])
-    name = f"monitoring-{code}-{today:%Y%m%d}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    filename = f"monitoring-{code}-{today:%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
