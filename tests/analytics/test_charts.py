@@ -348,6 +348,17 @@ def test_sankey_suppressed_flow_is_dashed_and_not_counted() -> None:
     assert "•" in texts(root)
 
 
+def test_sankey_labels_nodes_with_their_published_sizes() -> None:
+    """A node whose links are withheld may have its size published (the flows'
+    tables): the label says it instead of "30 + •", and a withheld size says •."""
+    flows = [(0, "A", "X", 30), (0, "B", "X", 30), (0, "B", "Y", None)]
+    root = parse(make_sankey(flows=flows, node_values=[[30, 36], [60, None]]))
+    assert "B: 36" in texts(by_id(root, "flow-n0-1"))
+    assert "Y: •" in texts(by_id(root, "flow-n1-1"))
+    assert "+ •" not in texts(root)
+    assert node_height(root, 0, 1) == pytest.approx(node_height(root, 0, 0) * 36 / 30, abs=0.05)
+
+
 @pytest.mark.parametrize(
     "kw",
     [

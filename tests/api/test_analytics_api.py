@@ -132,3 +132,22 @@ def test_report_tables_for_analysts_only_and_bad_periods_refused(api, world):
     for role in ("case_manager", "partner_staff", "org_admin"):
         assert api.get(f"{query}&period_end={end}", role).status_code == 403
     assert watch.entries() == []
+
+
+def test_monitoring_data_set_for_analysts_when_configured(api, world, settings):
+    from lotse.analytics import monitor
+
+    watch = LogWatch()
+    response = api.get("/analytics/monitoring", "analyst")
+    assert response.status_code == 422 and "municipality" in response.content.decode()
+    assert watch.entries() == []
+    settings.LOTSE_MUNICIPALITY_CODE, settings.LOTSE_MUNICIPALITY_NAME = "05999999", "Auenstadt"
+    response = api.get("/analytics/monitoring", "coordinator")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert monitor.validate(data) == [] and data["area"]["code"] == "05999999"
+    (entry,) = watch.entries()
+    assert entry.action == "export" and entry.object_id == "monitor:05999999"
+    for role in ("case_manager", "partner_staff", "org_admin"):
+        assert api.get("/analytics/monitoring", role).status_code == 403
+    assert len(watch.entries()) == 1

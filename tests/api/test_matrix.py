@@ -593,6 +593,7 @@ ELSEWHERE = {
     ("get", "/analytics/quality"): "test_analytics_api.py: roles, logging",
     ("get", "/analytics/goals"): "test_analytics_api.py: roles, logging",
     ("get", "/analytics/report"): "tests/analytics/test_report.py: roles, logging, bad period",
+    ("get", "/analytics/monitoring"): "test_analytics_api.py: roles, logging, not configured",
 }
 
 

@@ -55,6 +55,7 @@ PATHS = {
     "/api/v1/analytics/quality": {"get"},
     "/api/v1/analytics/goals": {"get"},
     "/api/v1/analytics/report": {"get"},
+    "/api/v1/analytics/monitoring": {"get"},
 }
 
 

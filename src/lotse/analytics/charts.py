@@ -405,8 +405,11 @@ def sankey(
     description: str,
     stages: Sequence[Sequence[str]],
     flows: Sequence[tuple[int, str, str, int | None]],
+    node_values: Sequence[Sequence[int | None]] | None = None,
 ) -> SafeString:
-    """Flows between adjacent stages; node height ∝ max(inflow, outflow) of known flows."""
+    """Flows between adjacent stages; node height ∝ max(inflow, outflow) of known flows,
+    or the node's own published size (``node_values``, None: withheld) where given —
+    a node whose links are withheld may still have its size published."""
     _check_id(chart_id)
     index: list[dict[str, int]] = []
     for s, labels in enumerate(stages):
@@ -432,6 +435,11 @@ def sankey(
     totals = [
         [max(a, b) for a, b in zip(i, o, strict=True)] for i, o in zip(inflow, outflow, strict=True)
     ]
+    if node_values is not None:
+        for s, values in enumerate(node_values):
+            for i, v in enumerate(values):
+                if v is not None:
+                    totals[s][i] = max(totals[s][i], v)
     node_w, pad, min_h, sup_w = 14.0, 18.0, 4.0, 3.0
     width, left, label_w, top = 720, 10.0, 190.0, 10.0
     plot_h = max(200.0, 40.0 * max((len(col) for col in stages), default=1))
@@ -494,9 +502,13 @@ def sankey(
     for s, labels in enumerate(stages):
         for i, label in enumerate(labels):
             total = totals[s][i]
-            shown = format_count(total) if total or not withheld[s][i] else ""
-            if withheld[s][i]:
-                shown = f"{shown} + {BULLET}" if shown else BULLET
+            if node_values is not None:
+                size = node_values[s][i]
+                shown = BULLET if size is None else format_count(size)
+            else:
+                shown = format_count(total) if total or not withheld[s][i] else ""
+                if withheld[s][i]:
+                    shown = f"{shown} + {BULLET}" if shown else BULLET
             y, h = ys[s][i], heights[s][i]
             text = f"{_truncate(label, 24)}: {shown}"
             body.append(

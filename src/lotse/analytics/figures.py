@@ -89,4 +89,5 @@ def flows_sankey(flows: Flows, chart_id: str = "chart-flows") -> SafeString:
         ),
         stages=flows.labels(),
         flows=flows.sankey_flows(),
+        node_values=[[c.value for c in stage] for stage in flows.nodes],
     )

@@ -49,7 +49,8 @@ def _page(request: HttpRequest, form: ReportForm, status: int = 200) -> HttpResp
         "form": form,
         "reports": reports,
         "inline_messages": htmx,
-        "municipality": settings.LOTSE_MUNICIPALITY_NAME,
+        # The monitoring export needs both the key and the name.
+        "municipality": settings.LOTSE_MUNICIPALITY_CODE and settings.LOTSE_MUNICIPALITY_NAME,
     }
     # htmx swaps only 2xx answers: the form with its errors comes as 200 there.
     return render(request, template, context, status=200 if htmx else status)

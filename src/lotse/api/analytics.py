@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from lotse.analytics import selectors
+from lotse.analytics import monitor, selectors
 from lotse.analytics.flows import COLUMNS, flows_get
 from lotse.analytics.report import report_data_get
 from lotse.core.disclosure import Policy, ProtectedTable
@@ -405,3 +407,22 @@ def report(request: HttpRequest, period_start: dt.date, period_end: dt.date) -> 
             for s in data.sections
         ],
     }
+
+
+@router.get("/analytics/monitoring", response={200: dict[str, Any], **ERRORS})
+def monitoring(request: HttpRequest) -> dict[str, Any]:
+    """The state monitoring data set of this municipality for the four quarters up to
+    today, exactly as `lotse monitor export` writes it (schema version 1,
+    `analytics/monitor_schema.json`, described in docs/analytics.md). 422 when the
+    municipality is not configured (LOTSE_MUNICIPALITY_CODE / _NAME). Logged as an
+    aggregate export."""
+    actor = acting(request, Perm.ANALYTICS_VIEW)
+    today = timezone.localdate()
+    start, end = monitor.default_period(today)
+    try:
+        code, name = monitor.municipality_configured(None, None)
+    except monitor.MonitorError as exc:
+        raise DjangoValidationError({"municipality": exc.messages}) from None
+    return monitor.export_logged(
+        actor=actor, code=code, name=name, today=today, period_start=start, period_end=end
+    )
