@@ -206,6 +206,15 @@ TABLE: dict[str, Spec] = {
     "analytics:report_download": Spec(perm=Perm.ANALYTICS_VIEW, case=False, args="council_report"),
     # Without LOTSE_MUNICIPALITY_CODE (the tests' settings) back to the reports page.
     "analytics:monitor_export": Spec(perm=Perm.ANALYTICS_VIEW, case=False, args="monitor", ok=302),
+    # network (#8): the directory of the alliance, no personal data
+    "network:directory": Spec(perm=Perm.NETWORK_VIEW, case=False),
+    "network:responsibilities": Spec(perm=Perm.NETWORK_VIEW, case=False),
+    "network:pathways": Spec(perm=Perm.NETWORK_VIEW, case=False),
+    "network:responsibility_new": Spec(perm=Perm.NETWORK_EDIT, case=False),
+    "network:responsibility_edit": Spec(perm=Perm.NETWORK_EDIT, case=False, args="responsibility"),
+    "network:responsibility_delete": Spec(
+        perm=Perm.NETWORK_EDIT, case=False, method="post", ok=302, args="responsibility"
+    ),
     "privacy:consent_withdraw": Spec(**EDIT, method="post", ok=302, args="withdrawn_consent"),
     "privacy:consent_form": Spec(**EDIT, args="consent_form"),
     "privacy:consent_form_draft": Spec(**EDIT, args="case_pk"),
@@ -389,7 +398,16 @@ def _objects(world) -> dict[str, Any]:
         pdf=b"%PDF-1.7",
         xlsx=b"PK",
     )
+    from lotse.network.models import Responsibility
+    from lotse.people.models import TargetGroup
+
+    responsibility = Responsibility.objects.create(
+        organisation=world.lead,
+        target_group=TargetGroup.objects.get(code="jv_geduldet"),
+        field_of_action="education",
+    )
     return {
+        "responsibility": [responsibility.pk],
         "council_report": [report.pk, "pdf"],
         "monitor": ["json"],
         "gap_cell": ["deutsch_b1", "jv_geduldet"],

@@ -594,6 +594,10 @@ ELSEWHERE = {
     ("get", "/analytics/goals"): "test_analytics_api.py: roles, logging",
     ("get", "/analytics/report"): "tests/analytics/test_report.py: roles, logging, bad period",
     ("get", "/analytics/monitoring"): "test_analytics_api.py: roles, logging, not configured",
+    # The directory of the alliance (#8): no personal data, nothing logged.
+    ("get", "/network/organisations"): "tests/network/test_api.py: roles, search, queries",
+    ("get", "/network/responsibilities"): "tests/network/test_api.py: roles, gap, duplicate",
+    ("get", "/network/pathways"): "tests/network/test_api.py: roles, finder, bad input 422",
 }
 
 

@@ -56,6 +56,9 @@ PATHS = {
     "/api/v1/analytics/goals": {"get"},
     "/api/v1/analytics/report": {"get"},
     "/api/v1/analytics/monitoring": {"get"},
+    "/api/v1/network/organisations": {"get"},
+    "/api/v1/network/responsibilities": {"get"},
+    "/api/v1/network/pathways": {"get"},
 }
 
 

@@ -14,6 +14,7 @@ from . import (
     cases,
     casework_items,
     eligibility,
+    network,
     offers,
     persons,
     plan,
@@ -65,3 +66,4 @@ api.add_router("", offers.router)
 api.add_router("", referrals.router)
 api.add_router("", careers.router)
 api.add_router("", analytics.router)
+api.add_router("", network.router)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("offers/", include("lotse.offers.urls")),
     path("referrals/", include("lotse.referrals.urls")),
     path("analytics/", include("lotse.analytics.urls")),
+    path("network/", include("lotse.network.urls")),
 ]

@@ -50,6 +50,10 @@ class Perm:
     GAPS_CLASSIFY = "analytics.classify"
     # The goal system (goals, indicators, targets) of the steering group.
     GOALS_EDIT = "analytics.goals"
+    # The directory of the alliance (#8): organisations, contacts, responsibilities and
+    # the pathway finder (no personal data); editing it is the alliance office's.
+    NETWORK_VIEW = "network.view"
+    NETWORK_EDIT = "network.edit"
 
 
 CASEWORK_ROLES = frozenset({Role.CASE_MANAGER, Role.TEAM_LEAD, Role.PARTNER_STAFF})
@@ -122,6 +126,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 # The catalogue holds no personal data: everybody in the alliance may read it.
 ROLE_PERMISSIONS = {role: perms | {Perm.OFFER_VIEW} for role, perms in ROLE_PERMISSIONS.items()}
+# The directory of the alliance (#8) holds no personal data either: every role working
+# with cases or for the alliance reads it; the alliance office (coordinators) keeps it.
+NETWORK_READERS = frozenset(
+    {
+        Role.CASE_MANAGER,
+        Role.TEAM_LEAD,
+        Role.PARTNER_STAFF,
+        Role.COORDINATOR,
+        Role.ANALYST,
+        Role.ORG_ADMIN,
+    }
+)
+ROLE_PERMISSIONS = {
+    role: perms
+    | ({Perm.NETWORK_VIEW} if role in NETWORK_READERS else set())
+    | ({Perm.NETWORK_EDIT} if role == Role.COORDINATOR else set())
+    for role, perms in ROLE_PERMISSIONS.items()
+}
 
 
 def role_has_perm(role: str, perm: str) -> bool:

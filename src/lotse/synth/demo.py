@@ -778,6 +778,7 @@ def demo_users() -> list[DemoLogin]:
     _population_list(analyst)
     _goal_tree()
     _council_report(analyst)
+    _network()
     return logins
 
 
@@ -907,6 +908,148 @@ def _council_report(analyst: Membership) -> None:
         return
     today = timezone.localdate()
     report_create(actor=analyst, period_start=today.replace(month=1, day=1), period_end=today)
+
+
+# The directory of the alliance (issue #8): contacts (organisation key, name, function,
+# e-mail, languages) and responsibilities (target group, field of action, organisation
+# key, agreed role — empty: not agreed, contact name). The finder answers "Duldung, 22,
+# Schulabschluss nachholen" with the Berufskolleg and the JMD; 28+ goes to the VHS.
+# Training for young tolerated people has two organisations without agreed roles (a
+# duplicate), and housing has nobody (a gap).
+DEMO_CONTACTS: list[tuple[str, str, str, str, list[str]]] = [
+    ("ki", "Case Management KI", "Case Management", "case-management@ki.example", ["de", "ar"]),
+    (
+        "jmd1",
+        "Team JMD Auenstadt",
+        "Beratung junge Menschen 12–27",
+        "jmd@jmd.example",
+        ["de", "fa"],
+    ),
+    ("bk", "Bildungsgangleitung AV", "Ausbildungsvorbereitung", "av@bk.example", ["de"]),
+    (
+        "vhs",
+        "Fachbereich Grundbildung",
+        "Schulabschlüsse und Integrationskurse",
+        "grundbildung@vhs.example",
+        ["de", "en"],
+    ),
+    ("agentur", "Berufsberatung", "Berufsberatung U25", "berufsberatung@aa.example", ["de"]),
+    (
+        "ihk",
+        "Ausbildungsberatung",
+        "Ausbildungsberatung Geflüchtete",
+        "ausbildung@ihk.example",
+        ["de"],
+    ),
+    (
+        "abh",
+        "Sachgebiet Bleiberecht",
+        "Beratung Ausbildungs- und Beschäftigungsduldung",
+        "bleiberecht@abh.example",
+        ["de"],
+    ),
+    ("jobcenter", "Team U25", "Arbeitsvermittlung U25", "u25@jobcenter.example", ["de", "ar"]),
+    ("mbe", "Migrationsberatung", "Beratung ab 27 Jahren", "mbe@diakonie.example", ["de", "ru"]),
+]
+DEMO_RESPONSIBILITIES: list[tuple[str, str, str, str, str]] = [
+    (
+        "jv_geduldet",
+        "education",
+        "bk",
+        "Bildungsgang mit Hauptschulabschluss",
+        "Bildungsgangleitung AV",
+    ),
+    (
+        "jv_geduldet",
+        "education",
+        "jmd1",
+        "Beratung, Anmeldung und Begleitung",
+        "Team JMD Auenstadt",
+    ),
+    (
+        "jv_asyl",
+        "education",
+        "bk",
+        "Bildungsgang mit Hauptschulabschluss",
+        "Bildungsgangleitung AV",
+    ),
+    ("jv_asyl", "education", "jmd1", "Beratung, Anmeldung und Begleitung", "Team JMD Auenstadt"),
+    (
+        "jv_schutz",
+        "education",
+        "bk",
+        "Bildungsgang mit Hauptschulabschluss",
+        "Bildungsgangleitung AV",
+    ),
+    (
+        "ab_28",
+        "education",
+        "vhs",
+        "Kurse zum Nachholen von Schulabschlüssen",
+        "Fachbereich Grundbildung",
+    ),
+    ("jv_geduldet", "training", "agentur", "", "Berufsberatung"),
+    ("jv_geduldet", "training", "ihk", "", "Ausbildungsberatung"),
+    (
+        "jv_geduldet",
+        "counselling",
+        "abh",
+        "Ausbildungs- und Beschäftigungsduldung",
+        "Sachgebiet Bleiberecht",
+    ),
+    ("jv_geduldet", "counselling", "jmd1", "Erstberatung und Lotsenfunktion", "Team JMD Auenstadt"),
+    ("jv_asyl", "language", "vhs", "Integrationskurse bei Zulassung", "Fachbereich Grundbildung"),
+    ("jv_schutz", "work", "jobcenter", "Arbeitsvermittlung U25", "Team U25"),
+    ("ab_28", "counselling", "mbe", "Migrationsberatung für Erwachsene", "Migrationsberatung"),
+    (
+        "jv_geduldet",
+        "participation",
+        "ki",
+        "Vermittlung in Vereine und Patenschaften",
+        "Case Management KI",
+    ),
+]
+
+
+def _network() -> None:
+    """Contacts and responsibilities of the demo organisations, entered through the
+    services as the coordinator would, once."""
+    from lotse.network import services as network_services
+    from lotse.network.models import Contact, Responsibility
+    from lotse.people.models import TargetGroup
+
+    if Responsibility.objects.exists():
+        return
+    coordinator = Membership.objects.get(
+        user__username=str(Role.COORDINATOR), role=Role.COORDINATOR
+    )
+    contacts: dict[tuple[int, str], Contact] = {}
+    for key, name, function, email, languages in DEMO_CONTACTS:
+        org = _organisation(key)
+        contacts[(org.pk, name)] = network_services.contact_create(
+            actor=coordinator,
+            organisation=org,
+            name=name,
+            function=function,
+            email=email,
+            languages=languages,
+        )
+    groups = {g.code: g for g in TargetGroup.objects.all()}
+    for group, field, key, role, contact in DEMO_RESPONSIBILITIES:
+        if group not in groups:
+            continue  # a coordinator removed a default target group
+        org = _organisation(key)
+        try:
+            network_services.responsibility_create(
+                actor=coordinator,
+                organisation=org,
+                target_group=groups[group],
+                field_of_action=field,
+                role=role,
+                contact=contacts.get((org.pk, contact)),
+            )
+        except ValidationError:
+            continue  # two keys fell back to the same organisation (see _organisation)
 
 
 def format_logins(logins: list[DemoLogin]) -> list[str]:

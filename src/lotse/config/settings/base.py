@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "lotse.offers",
     "lotse.referrals",
     "lotse.analytics",
+    "lotse.network",
     "lotse.api",
     "lotse.synth",
 ]
