@@ -138,3 +138,21 @@ def test_only_coordinators_edit(world, directory, role):
             actor=world.by_role()[role], organisation=directory.school, name="X"
         )
     assert _counts() == before
+
+
+def test_a_cell_saved_twice_at_once_is_refused_at_the_field(world, directory, monkeypatch):
+    """Both saves pass the check before either writes: the unique constraint refuses
+    the second, and the user gets the message, not a server error."""
+    kwargs = {
+        "organisation": directory.school,
+        "target_group": group("jv_asyl"),
+        "field_of_action": "education",
+    }
+    Responsibility.objects.filter(**kwargs).delete()
+    services.responsibility_create(actor=world.coordinator, **kwargs)
+    before = Responsibility.objects.count()
+    monkeypatch.setattr(services, "_responsibility_errors", lambda **_kw: {})
+    with pytest.raises(ValidationError) as exc:
+        services.responsibility_create(actor=world.coordinator, **kwargs)
+    assert "field_of_action" in exc.value.message_dict
+    assert Responsibility.objects.count() == before

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from lotse.core.models import Membership, Organisation
@@ -160,6 +160,49 @@ def _responsibility_errors(
     return errors
 
 
+def _responsibility_save(
+    actor: Membership | None,
+    responsibility: Responsibility | None,
+    *,
+    organisation: Organisation | None,
+    target_group: TargetGroup | None,
+    field_of_action: str,
+    role: str,
+    contact: Contact | None,
+    note: str,
+) -> Responsibility:
+    _require(actor)
+    errors = _responsibility_errors(
+        organisation=organisation,
+        target_group=target_group,
+        field_of_action=field_of_action,
+        contact=contact,
+        exclude_pk=responsibility.pk if responsibility else None,
+    )
+    _raise(errors)
+    assert organisation is not None and target_group is not None  # checked above
+    target = responsibility or Responsibility()
+    target.organisation = organisation
+    target.target_group = target_group
+    target.field_of_action = field_of_action
+    target.role = role.strip()
+    target.contact = contact
+    target.note = note.strip()
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError:  # the same cell saved at the same moment by someone else
+        raise ValidationError(
+            {
+                "field_of_action": _(
+                    "This organisation is already responsible for this target group "
+                    "and field of action."
+                )
+            }
+        ) from None
+    return target
+
+
 def responsibility_create(
     *,
     actor: Membership | None,
@@ -170,25 +213,16 @@ def responsibility_create(
     contact: Contact | None = None,
     note: str = "",
 ) -> Responsibility:
-    _require(actor)
-    with transaction.atomic():
-        _raise(
-            _responsibility_errors(
-                organisation=organisation,
-                target_group=target_group,
-                field_of_action=field_of_action,
-                contact=contact,
-            )
-        )
-        assert organisation is not None and target_group is not None  # checked above
-        return Responsibility.objects.create(
-            organisation=organisation,
-            target_group=target_group,
-            field_of_action=field_of_action,
-            role=role.strip(),
-            contact=contact,
-            note=note.strip(),
-        )
+    return _responsibility_save(
+        actor,
+        None,
+        organisation=organisation,
+        target_group=target_group,
+        field_of_action=field_of_action,
+        role=role,
+        contact=contact,
+        note=note,
+    )
 
 
 def responsibility_update(
@@ -202,26 +236,16 @@ def responsibility_update(
     contact: Contact | None = None,
     note: str = "",
 ) -> Responsibility:
-    _require(actor)
-    with transaction.atomic():
-        _raise(
-            _responsibility_errors(
-                organisation=organisation,
-                target_group=target_group,
-                field_of_action=field_of_action,
-                contact=contact,
-                exclude_pk=responsibility.pk,
-            )
-        )
-        assert organisation is not None and target_group is not None  # checked above
-        responsibility.organisation = organisation
-        responsibility.target_group = target_group
-        responsibility.field_of_action = field_of_action
-        responsibility.role = role.strip()
-        responsibility.contact = contact
-        responsibility.note = note.strip()
-        responsibility.save()
-        return responsibility
+    return _responsibility_save(
+        actor,
+        responsibility,
+        organisation=organisation,
+        target_group=target_group,
+        field_of_action=field_of_action,
+        role=role,
+        contact=contact,
+        note=note,
+    )
 
 
 def responsibility_delete(*, actor: Membership | None, responsibility: Responsibility) -> None:
