@@ -210,6 +210,11 @@ TABLE: dict[str, Spec] = {
     "network:directory": Spec(perm=Perm.NETWORK_VIEW, case=False),
     "network:responsibilities": Spec(perm=Perm.NETWORK_VIEW, case=False),
     "network:pathways": Spec(perm=Perm.NETWORK_VIEW, case=False),
+    "network:contact_new": Spec(perm=Perm.NETWORK_EDIT, case=False, args="organisation"),
+    "network:contact_edit": Spec(perm=Perm.NETWORK_EDIT, case=False, args="contact"),
+    "network:contact_delete": Spec(
+        perm=Perm.NETWORK_EDIT, case=False, method="post", ok=302, args="contact"
+    ),
     "network:responsibility_new": Spec(perm=Perm.NETWORK_EDIT, case=False),
     "network:responsibility_edit": Spec(perm=Perm.NETWORK_EDIT, case=False, args="responsibility"),
     "network:responsibility_delete": Spec(
@@ -398,7 +403,7 @@ def _objects(world) -> dict[str, Any]:
         pdf=b"%PDF-1.7",
         xlsx=b"PK",
     )
-    from lotse.network.models import Responsibility
+    from lotse.network.models import Contact, Responsibility
     from lotse.people.models import TargetGroup
 
     responsibility = Responsibility.objects.create(
@@ -406,7 +411,10 @@ def _objects(world) -> dict[str, Any]:
         target_group=TargetGroup.objects.get(code="jv_geduldet"),
         field_of_action="education",
     )
+    contact = Contact.objects.create(organisation=world.lead, name="Beratung KI")
     return {
+        "organisation": [world.lead.pk],
+        "contact": [contact.pk],
         "responsibility": [responsibility.pk],
         "council_report": [report.pk, "pdf"],
         "monitor": ["json"],

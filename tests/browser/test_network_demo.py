@@ -40,3 +40,18 @@ def test_pathway_finder_and_matrix_in_the_demo(page):
     page.goto("/network/responsibilities/")
     matrix = p.locator("main").inner_text()
     assert "Lücke" in matrix and "Rollen nicht abgestimmt" in matrix
+    # The coordinator keeps the contacts of the directory.
+    p.get_by_role("link", name="Netzwerk", exact=True).click()
+    page.axe()
+    p.locator("[id$='-contact-new']").first.click()
+    page.axe()
+    p.get_by_label("Name").fill("Frau Demir")
+    p.get_by_label("E-Mail").fill("keine-adresse")
+    p.get_by_role("button", name="Speichern").click()
+    page.axe()
+    p.get_by_label("E-Mail").fill("demir@example.org")
+    p.get_by_label("Arabisch").check()
+    p.get_by_role("button", name="Speichern").click()
+    page.axe()
+    assert p.get_by_text("Die Ansprechperson wurde gespeichert.").is_visible()
+    assert p.locator("main").get_by_text("Frau Demir").is_visible()

@@ -124,3 +124,43 @@ def test_directory_queries_do_not_grow(world, directory, as_member, django_asser
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_coordinator_adds_edits_and_deletes_a_contact(world, directory, as_member):
+    client = as_member(world.coordinator)
+    new = reverse("network:contact_new", args=[directory.vhs.pk])
+    assert client.get(new).status_code == 200
+    data = {
+        "name": "Frau Demir",
+        "function": "Integrationskurse",
+        "email": "kein-mail",
+        "phone": "",
+        "languages": ["tr", "ar"],
+        "note": "",
+    }
+    response = client.post(new, data)
+    assert response.status_code == 422 and "email" in response.context["form"].errors
+    assert not Contact.objects.filter(name="Frau Demir").exists()
+    response = client.post(new, dict(data, email="demir@vhs.example"))
+    assert response.status_code == 302
+    contact = Contact.objects.get(name="Frau Demir")
+    assert contact.organisation == directory.vhs and contact.languages == ["tr", "ar"]
+    edit = reverse("network:contact_edit", args=[contact.pk])
+    assert "Frau Demir" in client.get(edit).content.decode()
+    assert client.post(edit, dict(data, email="", function="Leitung")).status_code == 302
+    contact.refresh_from_db()
+    assert contact.function == "Leitung" and contact.email == ""
+    directory_page = client.get(reverse("network:directory")).content.decode()
+    assert edit in directory_page
+    response = client.post(reverse("network:contact_delete", args=[contact.pk]))
+    assert response.status_code == 302 and not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_case_manager_cannot_edit_contacts(world, directory, as_member):
+    client = as_member(world.case_manager)
+    contact = directory.school_contact
+    assert client.get(reverse("network:contact_new", args=[directory.vhs.pk])).status_code == 403
+    assert client.post(reverse("network:contact_delete", args=[contact.pk])).status_code == 403
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    page = client.get(reverse("network:directory")).content.decode()
+    assert reverse("network:contact_edit", args=[contact.pk]) not in page

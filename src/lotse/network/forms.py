@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from lotse.core.forms import Form
 from lotse.core.models import NeedType, Organisation
 from lotse.offers.codes import FieldOfAction
-from lotse.people.codes import ResidenceStatus
+from lotse.people.codes import Language, ResidenceStatus
 from lotse.people.models import TargetGroup
 
 from .models import Contact
@@ -78,3 +78,22 @@ class PathwayForm(Form):
         choices=BLANK + list(FieldOfAction.choices),
         help_text=_("Used when no need is chosen."),
     )
+
+
+class ContactForm(Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    function = forms.CharField(
+        label=_("Function"),
+        required=False,
+        max_length=120,
+        help_text=_("E.g. “Migrationsberatung” or “Teamleitung”."),
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages of counselling"),
+        required=False,
+        choices=Language.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)

@@ -15,4 +15,7 @@ urlpatterns = [
         name="responsibility_delete",
     ),
     path("pathways/", views.pathways, name="pathways"),
+    path("organisations/<int:org>/contacts/new/", views.contact_new, name="contact_new"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/delete/", views.contact_delete, name="contact_delete"),
 ]

@@ -7,15 +7,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lotse.core.models import Organisation
 from lotse.core.roles import Perm
 from lotse.core.views import acting_membership, actor_required
 
 from . import selectors, services
-from .forms import DirectorySearchForm, PathwayForm, ResponsibilityForm
-from .models import Responsibility
+from .forms import ContactForm, DirectorySearchForm, PathwayForm, ResponsibilityForm
+from .models import Contact, Responsibility
 
 
 @actor_required(Perm.NETWORK_VIEW)
@@ -29,6 +31,7 @@ def directory(request: HttpRequest) -> HttpResponse:
             "form": form,
             "q": q,
             "organisations": selectors.directory(actor=acting_membership(request), q=q),
+            "can_edit": acting_membership(request).has_perm(Perm.NETWORK_EDIT),
         },
     )
 
@@ -121,3 +124,51 @@ def pathways(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
     return render(request, "network/pathways.html", {"form": form, "result": result})
+
+
+def _contact_form(
+    request: HttpRequest, organisation: Organisation, contact: Contact | None
+) -> HttpResponse:
+    actor = acting_membership(request)
+    context: dict[str, object] = {"organisation": organisation, "contact": contact}
+    if request.method != "POST":
+        initial = {}
+        if contact is not None:
+            fields = ("name", "function", "email", "phone", "languages", "note")
+            initial = {f: getattr(contact, f) for f in fields}
+        context["form"] = ContactForm(initial=initial)
+        return render(request, "network/contact_form.html", context)
+    form = ContactForm(request.POST)
+    context["form"] = form
+    if form.is_valid():
+        try:
+            if contact is None:
+                services.contact_create(actor=actor, organisation=organisation, **form.cleaned_data)
+            else:
+                services.contact_update(actor=actor, contact=contact, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The contact was saved."))
+            return redirect(f"{reverse('network:directory')}#org-{organisation.pk}")
+    return render(request, "network/contact_form.html", context, status=422)
+
+
+@actor_required(Perm.NETWORK_EDIT)
+def contact_new(request: HttpRequest, org: int) -> HttpResponse:
+    return _contact_form(request, get_object_or_404(Organisation, pk=org, is_active=True), None)
+
+
+@actor_required(Perm.NETWORK_EDIT)
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.select_related("organisation"), pk=pk)
+    return _contact_form(request, contact.organisation, contact)
+
+
+@require_POST
+@actor_required(Perm.NETWORK_EDIT)
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    services.contact_delete(actor=acting_membership(request), contact=contact)
+    messages.success(request, _("The contact was deleted."))
+    return redirect(f"{reverse('network:directory')}#org-{contact.organisation_id}")
