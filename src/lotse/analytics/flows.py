@@ -70,11 +70,11 @@ from lotse.core.roles import Perm
 from lotse.core.services import access_log_record_aggregate
 from lotse.offers.codes import OfferCategory
 from lotse.people.codes import StatusGroup
-from lotse.people.models import TargetGroup
 from lotse.referrals.codes import NextStep, Outcome
 
 from . import snapshot as snapshot_mod
-from .gaps import NO_AGE_LIMIT, Group
+from .gaps import Group
+from .selectors import target_groups
 from .snapshot import TARGET_AGES, Snapshot
 
 # -- the nodes ---------------------------------------------------------------------------
@@ -146,23 +146,12 @@ def stage_titles() -> tuple[str, ...]:
 # -- the paths ---------------------------------------------------------------------------
 
 
-def in_group(group: Group) -> pl.Expr:
-    """Persons of a target group: the age range today and the status group today (not
-    limited to open cases, unlike ``Group.persons``)."""
-    years = pl.col("age_months") // 12
-    high = group.age_max if group.age_max is not None else NO_AGE_LIMIT
-    cond = years.is_between(group.age_min or 0, high)
-    if group.status_groups:
-        cond &= pl.col("status_group").is_in(list(group.status_groups))
-    return cond
-
-
 def paths(snapshot: Snapshot, *, group: Group | None = None, young: bool = False) -> pl.DataFrame:
     """One row per person counted (``pkey`` and the node code of each stage; stages 3
     and 4 null for persons without a measure)."""
     persons = snapshot.persons.join(snapshot.cases.select("pkey").unique(), on="pkey", how="semi")
     if group is not None:
-        persons = persons.filter(in_group(group))
+        persons = persons.filter(group.members())  # not limited to open cases
     if young:
         persons = persons.filter((pl.col("age_months") // 12).is_between(*TARGET_AGES))
     measure = pl.col("category").replace_strict(
@@ -367,16 +356,6 @@ def flows(snapshot: Snapshot, *, group: Group | None, young: bool, policy: Polic
 
 
 # -- the read ----------------------------------------------------------------------------
-
-
-def target_groups() -> list[Group]:
-    """The active target groups, in their order."""
-    return [
-        Group(pk, code, name, tuple(sg or ()), low, high)
-        for pk, code, name, sg, low, high in TargetGroup.objects.filter(is_active=True).values_list(
-            "id", "code", "name", "status_groups", "age_min", "age_max"
-        )
-    ]
 
 
 @dataclass(frozen=True)

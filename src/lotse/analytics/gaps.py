@@ -48,14 +48,18 @@ class Group:
             return list(STATUS_GROUP)
         return [s for s, g in STATUS_GROUP.items() if g in self.status_groups]
 
-    def persons(self, persons: pl.DataFrame) -> pl.DataFrame:
+    def members(self) -> pl.Expr:
+        """Persons of the group by their age and status group on the snapshot's day."""
         years = pl.col("age_months") // 12
-        cond = pl.col("open_case") & years.is_between(
-            self.age_min or 0, self.age_max if self.age_max is not None else NO_AGE_LIMIT
-        )
+        high = self.age_max if self.age_max is not None else NO_AGE_LIMIT
+        cond = years.is_between(self.age_min or 0, high)
         if self.status_groups:
             cond &= pl.col("status_group").is_in(list(self.status_groups))
-        return persons.filter(cond)
+        return cond
+
+    def persons(self, persons: pl.DataFrame) -> pl.DataFrame:
+        """The group's persons with an open case (the demand of the gap analysis)."""
+        return persons.filter(pl.col("open_case") & self.members())
 
 
 @dataclass(frozen=True)

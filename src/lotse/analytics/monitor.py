@@ -70,10 +70,10 @@ from lotse.core.models import AccessAction, Membership
 from lotse.core.services import access_log_record_aggregate
 from lotse.people.codes import BenefitRegime, Gender, StatusGroup
 from lotse.referrals.careers_rules import default_rules
-from lotse.referrals.codes import Outcome
 
 from . import snapshot as snapshot_mod
 from .flows import MEASURE_GROUP, MEASURE_GROUPS
+from .quality import ABORTED, COMPLETED
 from .situation import age_band_labels, quarter_label, quarters
 from .snapshot import AGE_BANDS, TARGET_AGES, TARGET_BANDS, Snapshot
 
@@ -94,7 +94,6 @@ AGS = re.compile(r"^(0[1-9]|1[0-6])[0-9]{6}$")
 CATEGORY_GROUPS = MEASURE_GROUPS
 CATEGORY_GROUP = MEASURE_GROUP
 OUTCOMES = ("completed", "aborted", "other")  # transferred (and anything else): other
-COMPLETED = (Outcome.COMPLETED_CERTIFICATE.value, Outcome.COMPLETED.value)
 
 TITLES: dict[str, Promise] = {
     "persons_status_age": gettext_lazy(
@@ -401,7 +400,7 @@ def raw_tables(snapshot: Snapshot, *, period_start: dt.date, period_end: dt.date
         ),
         outcome=pl.when(pl.col("outcome").is_in(COMPLETED))
         .then(pl.lit("completed"))
-        .when(pl.col("outcome") == Outcome.ABORTED.value)
+        .when(pl.col("outcome") == ABORTED)
         .then(pl.lit("aborted"))
         .otherwise(pl.lit("other")),
     )
@@ -440,34 +439,27 @@ def _equations(s: Shape) -> list[Equation]:
 
 
 def _links(shapes: Sequence[Shape]) -> list[Equation]:
-    """Between tables of the same population: a margin (the count of a code of a
+    """Between the tables of one population (``_populations``): a margin (the count of a code of a
     dimension, or the grand total) is the same in every table that has it, and the
     target group is the sum of its age bands. A table lists every code that occurs,
     so a code missing from a margin's table counts 0."""
-    eqs: list[Equation] = []
-    by_population: dict[str, list[Shape]] = {}
+    margins: dict[tuple[str, str], list[Entry]] = {}
     for s in shapes:
-        by_population.setdefault(s.population, []).append(s)
-    for group in by_population.values():
-        margins: dict[tuple[str, str], list[Entry]] = {}
-        for s in group:
-            if s.row_totals:
-                for i, r in enumerate(s.rows):
-                    margins.setdefault((s.row_dim, r), []).append(("r", s.code, i))
-            if s.col_totals:
-                for j, c in enumerate(s.columns):
-                    margins.setdefault((s.col_dim, c), []).append(("k", s.code, j))
-            if s.row_totals and s.col_totals:
-                margins.setdefault(("*", "*"), []).append(("t", s.code))
-        eqs += [(same[0], [e]) for same in margins.values() for e in same[1:]]
-        if any(dim == "age_band" for dim, _code in margins):
-            for group_code, bands in ((TARGET, TARGET_BANDS), (OTHER, OTHER_BANDS)):
-                whole = margins.get(("target_group", group_code))
-                if whole:
-                    parts = [
-                        margins[("age_band", b)][0] for b in bands if ("age_band", b) in margins
-                    ]
-                    eqs.append((whole[0], parts))
+        if s.row_totals:
+            for i, r in enumerate(s.rows):
+                margins.setdefault((s.row_dim, r), []).append(("r", s.code, i))
+        if s.col_totals:
+            for j, c in enumerate(s.columns):
+                margins.setdefault((s.col_dim, c), []).append(("k", s.code, j))
+        if s.row_totals and s.col_totals:
+            margins.setdefault(("*", "*"), []).append(("t", s.code))
+    eqs: list[Equation] = [(same[0], [e]) for same in margins.values() for e in same[1:]]
+    if any(dim == "age_band" for dim, _code in margins):
+        for group_code, bands in ((TARGET, TARGET_BANDS), (OTHER, OTHER_BANDS)):
+            whole = margins.get(("target_group", group_code))
+            if whole:
+                parts = [margins[("age_band", b)][0] for b in bands if ("age_band", b) in margins]
+                eqs.append((whole[0], parts))
     return eqs
 
 

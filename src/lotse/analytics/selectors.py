@@ -125,6 +125,16 @@ def coverage_of(sit: Situation) -> Coverage | None:
 GAP_CATEGORIES = ("master", "residence", "education", "work")
 
 
+def target_groups() -> list[Group]:
+    """The active target groups, in their order."""
+    return [
+        Group(pk, code, name, tuple(sg or ()), low, high)
+        for pk, code, name, sg, low, high in TargetGroup.objects.filter(is_active=True).values_list(
+            "id", "code", "name", "status_groups", "age_min", "age_max"
+        )
+    ]
+
+
 def _gap_inputs() -> tuple[list[Need], list[Group], list[OfferSupply], dict[tuple[int, int], str]]:
     needs = [
         Need(pk, code, name, domain)
@@ -132,12 +142,7 @@ def _gap_inputs() -> tuple[list[Need], list[Group], list[OfferSupply], dict[tupl
         .order_by("life_domain", "name")
         .values_list("id", "code", "name", "life_domain")
     ]
-    groups = [
-        Group(pk, code, name, tuple(sg or ()), low, high)
-        for pk, code, name, sg, low, high in TargetGroup.objects.filter(is_active=True).values_list(
-            "id", "code", "name", "status_groups", "age_min", "age_max"
-        )
-    ]
+    groups = target_groups()
     today = timezone.localdate()
     running = Offer.objects.filter(is_active=True).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=today)

@@ -5,7 +5,7 @@ No personal data is read: the finder takes a residence status and an age as type
 the case manager, never a person, so nothing goes to the access log. Every selector
 takes the acting membership and needs ``NETWORK_VIEW``. The computations on loaded
 rows are pure functions (``matching_target_groups``, ``field_for_need``,
-``matrix_build``), tested without a database.
+``matrix_build``; ``TargetGroup.contains``), tested without a database.
 """
 
 from __future__ import annotations
@@ -64,20 +64,12 @@ def field_for_need(code: str, life_domain: str) -> str:
     return NEED_CODE_FIELD.get(code) or NEED_DOMAIN_FIELD.get(life_domain, "counselling")
 
 
-def group_matches(group: TargetGroup, status_group: str, age: int) -> bool:
-    if group.status_groups and status_group not in group.status_groups:
-        return False
-    if group.age_min is not None and age < group.age_min:
-        return False
-    return not (group.age_max is not None and age > group.age_max)
-
-
 def matching_target_groups(
     groups: Iterable[TargetGroup], status: str, age: int
 ) -> list[TargetGroup]:
     """The target groups a person with this residence status and age belongs to."""
     status_group = STATUS_GROUP.get(status, "")
-    return [g for g in groups if group_matches(g, status_group, age)]
+    return [g for g in groups if g.contains(status_group, age)]
 
 
 @dataclass(frozen=True)

@@ -247,3 +247,11 @@ class TargetGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def contains(self, status_group: str, age: int) -> bool:
+        """Whether a person of this residence status group and age belongs to it."""
+        if self.status_groups and status_group not in self.status_groups:
+            return False
+        if self.age_min is not None and age < self.age_min:
+            return False
+        return self.age_max is None or age <= self.age_max
