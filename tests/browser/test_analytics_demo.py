@@ -98,6 +98,19 @@ def test_analyst_sees_the_situation_picture_without_small_counts(page):
     first = p.locator("#gap-report tbody tr").first
     assert "Deutsch B1" in first.inner_text() and "rechtlich geboten" in first.inner_text()
 
+    # The flows: the integration chains of everybody, then of the 18–27-year-olds.
+    p.get_by_role("link", name="Statistik", exact=True).click()
+    p.get_by_role("link", name="Verläufe").click()
+    page.axe()
+    assert p.locator("#chart-flows").is_visible()
+    assert p.locator("#flows-0").is_visible()
+    _assert_no_small_count(p)
+    p.get_by_label("nur 18–27 Jahre").check()
+    p.get_by_role("button", name="Anzeigen").click()
+    page.axe()
+    assert p.get_by_label("nur 18–27 Jahre").is_checked()
+    _assert_no_small_count(p)
+
     # Offer quality per provider and offer.
     p.get_by_role("link", name="Statistik").click()
     p.get_by_role("link", name="Angebotsqualität").click()
